@@ -1,0 +1,25 @@
+/**
+ * Every failure nsync reports to a user is an NsyncError with a stable code.
+ * The CLI maps codes to exit codes (src/cli/exitCodes.ts), the server to HTTP statuses.
+ */
+export type ErrorCode =
+  'USAGE' | 'CONFIG_INVALID' | 'CONNECT' | 'LOCKED' | 'TABLE' | 'SCHEMA' | 'CURSOR_EXPIRED' | 'INTERNAL';
+
+export class NsyncError extends Error {
+  readonly code: ErrorCode;
+  /** Extra lines shown under the message (e.g. every config error). */
+  readonly details: string[];
+
+  constructor(code: ErrorCode, message: string, options: { details?: string[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NsyncError';
+    this.code = code;
+    this.details = options.details ?? [];
+  }
+}
+
+/** The message of anything thrown, without a stack. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
