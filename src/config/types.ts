@@ -1,0 +1,48 @@
+import type { CaptureMode, ConflictStrategy, Dialect, ReplicationMode, SyncMode } from '../core/types.js';
+
+export type Connection =
+  { host: string; port: number; user: string; password: string; database: string } | { filename: string };
+
+export interface DatabaseConfig {
+  /** `master` or `slave`: where it sits in the config. */
+  role: 'master' | 'slave';
+  dialect: Dialect;
+  connection: Connection;
+}
+
+export interface TableConfig {
+  name: string;
+  /** Key columns, in key order (one or more). */
+  primaryKey: string[];
+  timestampColumn: string;
+  ignoreColumns: string[];
+  conflict: ConflictStrategy;
+  capture: CaptureMode;
+  maintainTimestamp: boolean;
+  batchSize: number;
+  /** capture: timestamp only — how far back each read looks, for late commits. */
+  lookbackSeconds: number;
+}
+
+export interface RemoteConfig {
+  name: string;
+  url: string;
+  apiKey?: string;
+  syncMode: SyncMode;
+  /** Seconds for one request. */
+  timeout: number;
+  protocol: 'nsync' | 'nunez';
+}
+
+/** A config after loading, ${VAR} substitution, validation and normalisation. */
+export interface NsyncConfig {
+  /** Absolute path of the file it came from (the lock and relative SQLite paths hang off it). */
+  file: string;
+  environment: string;
+  mode: ReplicationMode;
+  databases: { master: DatabaseConfig; slave?: DatabaseConfig };
+  tables: TableConfig[];
+  api: { keys: string[] };
+  remotes: RemoteConfig[];
+  tombstoneRetentionDays: number;
+}
