@@ -1,0 +1,126 @@
+import knexFactory from 'knex';
+import type { Knex } from 'knex';
+import pg from 'pg';
+import type { DatabaseConfig } from '../../config/types.js';
+import { canonicalTimestamp } from '../../core/timestamp.js';
+import type { CanonicalRow, CanonicalValue, ColumnShape, TableShape } from '../../core/types.js';
+import type { Adapter, Db, SqlRow } from '../adapter.js';
+import { quietKnex } from '../log.js';
+import { keyTextWith, parseKeyTextFor } from '../keys.js';
+import { columnList } from '../sql.js';
+import { postgresCaptureDdl } from './capture.js';
+import { introspectPostgres } from './introspect.js';
+
+// Times and dates come back as the text PostgreSQL prints (microseconds intact), not as JS Dates.
+const TEXT_TYPES = new Set<number>([
+  pg.types.builtins.TIMESTAMP,
+  pg.types.builtins.TIMESTAMPTZ,
+  pg.types.builtins.DATE,
+]);
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    TEXT_TYPES.has(oid)
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+export function createPostgresAdapter(config: DatabaseConfig, label: string): Adapter {
+  if (!('host' in config.connection)) throw new Error('postgres needs host, user and database');
+  const db = knexFactory({
+    log: quietKnex,
+    client: 'pg',
+    connection: { ...config.connection, types } as Knex.PgConnectionConfig,
+    pool: {
+      min: 0,
+      max: 4,
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+        conn.query(`SET TIME ZONE 'UTC'`, (err) => done(err, conn));
+      },
+    },
+  });
+
+  const adapter: Adapter = {
+    dialect: 'postgres',
+    caps: { maxRowsPerStatement: 100_000, maxBindings: 65_535, changeLogDigits: 6, rowLocks: true },
+    db,
+    label,
+    async query(on: Db, sql: string, bindings: readonly unknown[] = []): Promise<SqlRow[]> {
+      const result = (await on.raw(sql, bindings as Knex.RawBinding[])) as { rows: SqlRow[] };
+      return result.rows;
+    },
+    quote,
+    introspect: (table) => introspectPostgres(adapter, table),
+    async leadingIndexColumns(table) {
+      const rows = await adapter.query(
+        db,
+        `SELECT a.attname AS name FROM pg_index i
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = to_regclass(quote_ident(?))`,
+        [table],
+      );
+      return rows.map((r) => String(r.name));
+    },
+    async hasCapture(table) {
+      const rows = await adapter.query(
+        db,
+        `SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(quote_ident(?)) AND tgname = 'nsync_capture'`,
+        [table],
+      );
+      return rows.length > 0;
+    },
+    async now(on = db) {
+      const [row] = await adapter.query(on, `SELECT (clock_timestamp() AT TIME ZONE 'UTC')::text AS now`);
+      return canonicalTimestamp(String(row?.now));
+    },
+    fromDriver: (_column, value) => value,
+    toDriver(column: ColumnShape, value: CanonicalValue): unknown {
+      if (value === null) return null;
+      // Rows reach PostgreSQL as JSON read by json_populate_recordset, so values stay JSON;
+      // bytea is read from its hex text form.
+      if (column.kind === 'binary') return `\\x${Buffer.from(String(value), 'base64').toString('hex')}`;
+      return value;
+    },
+    keyText: (_shape, key) => keyTextWith(', ', key),
+    parseKeyText: (shape, text) => parseKeyTextFor(shape, text),
+    captureDdl: postgresCaptureDdl,
+    async assignRound() {
+      return db.transaction(async (trx) => {
+        await trx.raw(`SELECT value FROM nsync_meta WHERE name = 'seq' FOR UPDATE`);
+        await trx.raw(`UPDATE nsync_changes SET seq = nextval('nsync_seq') WHERE seq IS NULL`);
+        const [row] = await adapter.query(
+          trx,
+          `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS hw FROM nsync_seq`,
+        );
+        return Number(row?.hw ?? 0);
+      });
+    },
+    async setOrigin(trx, origin) {
+      await trx.raw(`SELECT set_config('nsync.origin', ?, true)`, [origin ?? '']);
+    },
+    async writeRows(trx, shape: TableShape, rows: CanonicalRow[], mode) {
+      if (rows.length === 0) return;
+      const names = shape.columns.map((c) => c.name);
+      const cols = columnList(quote, names);
+      const rest = names.filter((n) => !shape.primaryKey.includes(n));
+      const onConflict =
+        mode === 'ignore' || rest.length === 0
+          ? 'DO NOTHING'
+          : `DO UPDATE SET ${rest.map((n) => `${quote(n)} = excluded.${quote(n)}`).join(', ')}`;
+      const payload = rows.map((row) => {
+        const out: Record<string, unknown> = {};
+        for (const c of shape.columns) out[c.name] = adapter.toDriver(c, row[c.name] ?? null);
+        return out;
+      });
+      await trx.raw(
+        `INSERT INTO ${quote(shape.name)} (${cols}) SELECT ${cols} FROM json_populate_recordset(null::${quote(shape.name)}, ?::json)
+         ON CONFLICT (${columnList(quote, shape.primaryKey)}) ${onConflict}`,
+        [JSON.stringify(payload)],
+      );
+    },
+    transaction: (fn) => db.transaction(fn),
+    close: () => db.destroy(),
+  };
+  return adapter;
+}

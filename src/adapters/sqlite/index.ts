@@ -1,0 +1,135 @@
+import type { Database } from 'better-sqlite3';
+import knexFactory from 'knex';
+import type { Knex } from 'knex';
+import type { DatabaseConfig } from '../../config/types.js';
+import { canonicalTimestamp, sqlTimestamp } from '../../core/timestamp.js';
+import type { CanonicalRow, CanonicalValue, ColumnShape, TableShape } from '../../core/types.js';
+import type { Adapter, Db, SqlRow } from '../adapter.js';
+import { quietKnex } from '../log.js';
+import { keyTextWith, parseKeyTextFor } from '../keys.js';
+import { chunks, columnList, placeholderRows, rowsPerStatement } from '../sql.js';
+import { sqliteCaptureDdl } from './capture.js';
+import { introspectSqlite } from './introspect.js';
+
+const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+export function createSqliteAdapter(config: DatabaseConfig, label: string): Adapter {
+  if (!('filename' in config.connection)) throw new Error('sqlite needs a filename');
+  const db = knexFactory({
+    log: quietKnex,
+    client: 'better-sqlite3',
+    // Integers beyond 2^53 come back as BigInt instead of losing digits.
+    connection: { filename: config.connection.filename, options: { safeIntegers: true } },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: Database, done: (err: Error | null, conn: Database) => void) => {
+        try {
+          conn.pragma('busy_timeout = 10000');
+          done(null, conn);
+        } catch (error) {
+          done(error as Error, conn);
+        }
+      },
+    },
+  });
+
+  const adapter: Adapter = {
+    dialect: 'sqlite',
+    caps: { maxRowsPerStatement: 500, maxBindings: 32_766, changeLogDigits: 3, rowLocks: false },
+    db,
+    label,
+    async query(on: Db, sql: string, bindings: readonly unknown[] = []): Promise<SqlRow[]> {
+      const rows = (await on.raw(sql, bindings as Knex.RawBinding[])) as SqlRow[] | unknown;
+      return Array.isArray(rows) ? (rows as SqlRow[]) : [];
+    },
+    quote,
+    introspect: (table) => introspectSqlite(adapter, table),
+    async leadingIndexColumns(table) {
+      const rows = await adapter.query(
+        db,
+        `SELECT ii.name AS name FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii WHERE ii.seqno = 0`,
+        [table],
+      );
+      return rows.map((r) => String(r.name));
+    },
+    async hasCapture(table) {
+      const rows = await adapter.query(
+        db,
+        `SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
+        [`nsync_${table}_ai`],
+      );
+      return rows.length > 0;
+    },
+    async now(on = db) {
+      const [row] = await adapter.query(on, `SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS now`);
+      return canonicalTimestamp(String(row?.now));
+    },
+    fromDriver(column: ColumnShape, value: unknown): unknown {
+      if (value === null || value === undefined) return null;
+      if (typeof value === 'bigint' && column.kind !== 'integer') return Number(value);
+      return value;
+    },
+    toDriver(column: ColumnShape, value: CanonicalValue): unknown {
+      if (value === null) return null;
+      switch (column.kind) {
+        case 'boolean':
+          return value ? 1 : 0;
+        case 'integer':
+          return typeof value === 'string' ? BigInt(value) : value;
+        case 'timestamp':
+          return sqlTimestamp(String(value), column.precision ?? 6);
+        case 'binary':
+          return Buffer.from(String(value), 'base64');
+        case 'json':
+          return JSON.stringify(value);
+        default:
+          return value;
+      }
+    },
+    keyText: (_shape, key) => keyTextWith(',', key),
+    parseKeyText: (shape, text) => parseKeyTextFor(shape, text),
+    captureDdl: sqliteCaptureDdl,
+    async assignRound() {
+      return db.transaction(async (trx) => {
+        await trx.raw(
+          `UPDATE nsync_changes SET seq = m.value + n.rn
+           FROM (SELECT rowid AS rid, row_number() OVER (ORDER BY rowid) AS rn FROM nsync_changes WHERE seq IS NULL) AS n,
+                nsync_meta AS m
+           WHERE m.name = 'seq' AND nsync_changes.rowid = n.rid`,
+        );
+        await trx.raw(
+          `UPDATE nsync_meta SET value = max(value, (SELECT coalesce(max(seq), 0) FROM nsync_changes)) WHERE name = 'seq'`,
+        );
+        const [row] = await adapter.query(trx, `SELECT value AS hw FROM nsync_meta WHERE name = 'seq'`);
+        return Number(row?.hw ?? 0);
+      });
+    },
+    async setOrigin(trx, origin) {
+      await trx.raw(`UPDATE nsync_session SET origin = ?`, [origin]);
+    },
+    async writeRows(trx, shape: TableShape, rows: CanonicalRow[], mode) {
+      const names = shape.columns.map((c) => c.name);
+      const rest = names.filter((n) => !shape.primaryKey.includes(n));
+      const onConflict =
+        mode === 'ignore' || rest.length === 0
+          ? 'DO NOTHING'
+          : `DO UPDATE SET ${rest.map((n) => `${quote(n)} = excluded.${quote(n)}`).join(', ')}`;
+      const size = rowsPerStatement(shape, adapter.caps.maxRowsPerStatement, adapter.caps.maxBindings);
+      for (const part of chunks(rows, size)) {
+        const bindings = part.flatMap((row) =>
+          shape.columns.map((c) => adapter.toDriver(c, row[c.name] ?? null)),
+        );
+        await trx.raw(
+          `INSERT INTO ${quote(shape.name)} (${columnList(quote, names)}) VALUES ${placeholderRows(part.length, names.length)}
+           ON CONFLICT (${columnList(quote, shape.primaryKey)}) ${onConflict}`,
+          bindings as Knex.RawBinding[],
+        );
+      }
+    },
+    transaction: (fn) => db.transaction(fn),
+    close: () => db.destroy(),
+  };
+  return adapter;
+}
