@@ -1,0 +1,37 @@
+import type { ApplyCounts } from '../core/types.js';
+
+/** The outcome of one table in one direction of one exchange. */
+export interface TableResult {
+  table: string;
+  /** Human-readable direction, e.g. `master → slave`. */
+  direction: string;
+  ok: boolean;
+  /** Rows and tombstones read from the source. */
+  read: number;
+  counts: ApplyCounts;
+  durationMs: number;
+  /** Why it failed, naming the cause (only when !ok). */
+  error?: string;
+}
+
+export interface RunResult {
+  ok: boolean;
+  dryRun: boolean;
+  tables: TableResult[];
+  durationMs: number;
+}
+
+/** Everything an exchange tells the outside world; rendered by src/cli/render, or ignored. */
+export type RunEvent =
+  | { type: 'table-start'; table: string; direction: string }
+  | { type: 'batch'; table: string; direction: string; read: number; counts: ApplyCounts }
+  | { type: 'table-end'; result: TableResult }
+  | { type: 'run-end'; result: RunResult }
+  | { type: 'warning'; message: string }
+  | { type: 'info'; message: string };
+
+export interface Reporter {
+  event(event: RunEvent): void;
+}
+
+export const silentReporter: Reporter = { event: () => undefined };

@@ -1,0 +1,119 @@
+import type { TableConfig } from '../config/types.js';
+import { messageOf, NsyncError } from '../core/errors.js';
+import { addCounts, emptyCounts, type ApplyCounts, type ConflictStrategy } from '../core/types.js';
+import type { Reporter, TableResult } from './events.js';
+import type { Peer } from './peer.js';
+import { timestampDigits } from './shape.js';
+
+export interface Exchange {
+  table: TableConfig;
+  source: Peer;
+  target: Peer;
+  /** Human-readable, e.g. `master → slave`. */
+  direction: string;
+  /** The peer that keeps this exchange's cursor, and under which name and direction. */
+  cursorHome: Peer;
+  cursorKey: { peer: string; direction: string };
+  strategy: ConflictStrategy;
+  replica: boolean;
+  dryRun: boolean;
+  reporter: Reporter;
+  /** Runs after the last batch, before the result is reported; may add to the counts. */
+  afterwards?: (counts: ApplyCounts) => Promise<void>;
+}
+
+/**
+ * Moves one table from source to target in batches until the source has nothing more
+ * (DESIGN §3). Each batch is applied in one transaction; the cursor moves only once the
+ * batch has committed (in the same transaction when the target keeps the cursor).
+ * Never throws: a failure becomes a failed TableResult naming the table and the cause.
+ */
+export async function exchangeTable(x: Exchange): Promise<TableResult> {
+  const started = Date.now();
+  const counts = emptyCounts();
+  let read = 0;
+  x.reporter.event({ type: 'table-start', table: x.table.name, direction: x.direction });
+  const finish = (error?: string): TableResult => {
+    const result: TableResult = {
+      table: x.table.name,
+      direction: x.direction,
+      ok: error === undefined,
+      read,
+      counts,
+      durationMs: Date.now() - started,
+    };
+    if (error !== undefined) result.error = error;
+    x.reporter.event({ type: 'table-end', result });
+    return result;
+  };
+  try {
+    const digits = await commonDigits(x);
+    let cursor = await x.cursorHome.readCursor(x.cursorKey.peer, x.table.name, x.cursorKey.direction);
+    let restarted = false;
+    for (;;) {
+      let page;
+      try {
+        page = await x.source.pull(x.table, cursor, x.table.batchSize, x.target.id);
+      } catch (error) {
+        if (error instanceof NsyncError && error.code === 'CURSOR_EXPIRED' && !restarted) {
+          x.reporter.event({ type: 'warning', message: `${error.message}; starting a new snapshot` });
+          restarted = true;
+          cursor = null;
+          continue;
+        }
+        throw error;
+      }
+      const moved = page.cursor !== cursor;
+      if (page.changes.length > 0 || moved) {
+        const write = { ...x.cursorKey, value: page.cursor };
+        const keepsCursor = x.cursorHome === x.target;
+        const batch = await x.target.apply(x.table, x.source.id, page.changes, {
+          strategy: x.strategy,
+          digits,
+          replica: x.replica,
+          dryRun: x.dryRun,
+          ...(keepsCursor ? { cursor: write } : {}),
+        });
+        if (!keepsCursor && !x.dryRun) await x.cursorHome.writeCursor(x.table.name, write);
+        addCounts(counts, batch);
+        read += page.read;
+        x.reporter.event({
+          type: 'batch',
+          table: x.table.name,
+          direction: x.direction,
+          read: page.read,
+          counts: batch,
+        });
+      }
+      cursor = page.cursor;
+      if (!page.more) break;
+    }
+    if (x.afterwards) await x.afterwards(counts);
+    return finish();
+  } catch (error) {
+    return finish(`${x.table.name} (${x.direction}): ${messageOf(error)}`);
+  }
+}
+
+/** Both ends must sync the same columns; times compare at the coarser precision of the two. */
+async function commonDigits(x: Exchange): Promise<number> {
+  const [from, to] = await Promise.all([x.source.shape(x.table), x.target.shape(x.table)]);
+  const names = (s: typeof from) => new Set(s.columns.map((c) => c.name));
+  const fromNames = names(from);
+  const toNames = names(to);
+  const onlyFrom = [...fromNames].filter((n) => !toNames.has(n));
+  const onlyTo = [...toNames].filter((n) => !fromNames.has(n));
+  if (onlyFrom.length > 0 || onlyTo.length > 0) {
+    const parts = [
+      onlyFrom.length > 0 ? `${x.target.label} lacks ${onlyFrom.join(', ')}` : '',
+      onlyTo.length > 0 ? `${x.source.label} lacks ${onlyTo.join(', ')}` : '',
+    ].filter(Boolean);
+    throw new NsyncError('SCHEMA', `columns differ: ${parts.join('; ')}`);
+  }
+  return Math.min(
+    timestampDigits(from, x.table),
+    timestampDigits(to, x.table),
+    x.source.changeLogDigits,
+    x.target.changeLogDigits,
+  );
+}

@@ -1,0 +1,226 @@
+import type { Knex } from 'knex';
+import type { Adapter } from '../adapters/index.js';
+import { chunks } from '../adapters/sql.js';
+import type { TableConfig } from '../config/types.js';
+import { keyId, rowHash } from '../core/canonical.js';
+import { decide, type LocalState } from '../core/lww.js';
+import { canonicalTimestamp, sqlTimestamp } from '../core/timestamp.js';
+import {
+  emptyCounts,
+  type ApplyCounts,
+  type CanonicalRow,
+  type CanonicalValue,
+  type Change,
+  type TableShape,
+} from '../core/types.js';
+import { deleteKeys, fitRow, keyOf, rowsByKeys } from './localRows.js';
+import type { ApplyOptions } from './peer.js';
+
+type Write =
+  | { kind: 'row'; row: CanonicalRow; fresh: boolean }
+  | { kind: 'delete'; key: CanonicalValue[]; at: string }
+  | { kind: 'tombstone'; key: CanonicalValue[]; at: string };
+
+interface Conflict {
+  key: CanonicalValue[];
+  local: CanonicalRow | { deletedAt: string } | null;
+  incoming: Change;
+}
+
+class DryRun extends Error {}
+
+/**
+ * Applies one batch to a database in one transaction (DESIGN §3–4): reads what the target
+ * holds for the batch's keys (rows locked, tombstones), decides each change by the table's
+ * strategy, then writes inserts, updates, deletes, tombstones, conflicts and the cursor in
+ * bulk. Either all of it commits or none of it does.
+ */
+export async function applyBatch(
+  adapter: Adapter,
+  table: TableConfig,
+  shape: TableShape,
+  origin: string,
+  changes: Change[],
+  options: ApplyOptions,
+): Promise<ApplyCounts> {
+  const counts = emptyCounts();
+  const work = async (trx: Knex.Transaction) => {
+    await adapter.setOrigin(trx, options.replica ? '-' : origin);
+    const state = await localState(adapter, trx, table, shape, changes, options.replica);
+    const writes = new Map<string, Write>();
+    const conflicts: Conflict[] = [];
+    for (const change of changes) {
+      const id = keyId(change.key);
+      const incoming: Change = change.op === 'upsert' ? fitChange(shape, table, change) : change;
+      const local = state.get(id)?.state ?? { kind: 'absent' };
+      const hash = incoming.op === 'upsert' ? rowHash(incoming.row) : null;
+      const decision = decide(incoming, hash, local, options.strategy, options.digits);
+      switch (decision.action) {
+        case 'insert':
+        case 'update': {
+          if (incoming.op !== 'upsert') break;
+          const fresh = local.kind !== 'row' && writes.get(id)?.kind !== 'row';
+          writes.set(id, { kind: 'row', row: incoming.row, fresh });
+          state.set(id, { state: { kind: 'row', at: incoming.at, hash: hash ?? '' }, row: incoming.row });
+          if (local.kind === 'row') counts.updated++;
+          else counts.inserted++;
+          if (decision.overwrite) counts.overwritten++;
+          break;
+        }
+        case 'delete':
+        case 'tombstone':
+          writes.set(id, { kind: decision.action, key: change.key, at: change.at as string });
+          state.set(id, { state: { kind: 'tombstone', at: change.at as string }, row: null });
+          if (decision.action === 'delete') counts.deleted++;
+          if (decision.action === 'delete' && decision.overwrite) counts.overwritten++;
+          break;
+        case 'skip':
+          if (decision.reason === 'older') counts.skippedOlder++;
+          else counts.unchanged++;
+          break;
+        case 'conflict': {
+          const held = state.get(id);
+          conflicts.push({
+            key: change.key,
+            local: held?.row ?? (local.kind === 'tombstone' ? { deletedAt: local.at } : null),
+            incoming,
+          });
+          counts.conflicts++;
+          break;
+        }
+      }
+    }
+    await write(adapter, trx, table, shape, origin, [...writes.values()], conflicts, options);
+    if (options.cursor) await storeCursor(adapter, trx, table.name, options.cursor);
+    await adapter.setOrigin(trx, null);
+    if (options.dryRun) throw new DryRun();
+  };
+  try {
+    await adapter.transaction(work);
+  } catch (error) {
+    if (!(error instanceof DryRun)) throw error;
+  }
+  return counts;
+}
+
+function fitChange(shape: TableShape, table: TableConfig, change: Change & { op: 'upsert' }): Change {
+  const row = fitRow(shape, change.row);
+  const at = row[table.timestampColumn];
+  return { op: 'upsert', key: change.key, row, at: typeof at === 'string' ? at : null };
+}
+
+async function localState(
+  adapter: Adapter,
+  trx: Knex.Transaction,
+  table: TableConfig,
+  shape: TableShape,
+  changes: Change[],
+  replica: boolean,
+): Promise<Map<string, { state: LocalState; row: CanonicalRow | null }>> {
+  const unique = new Map<string, CanonicalValue[]>();
+  for (const c of changes) unique.set(keyId(c.key), c.key);
+  const keys = [...unique.values()];
+  const state = new Map<string, { state: LocalState; row: CanonicalRow | null }>();
+  for (const row of await rowsByKeys(adapter, trx, shape, keys, adapter.caps.rowLocks)) {
+    const at = row[table.timestampColumn];
+    state.set(keyId(keyOf(shape, row)), {
+      state: { kind: 'row', at: typeof at === 'string' ? at : null, hash: rowHash(row) },
+      row,
+    });
+  }
+  if (replica) return state;
+  const missing = keys.filter((k) => !state.has(keyId(k)));
+  const byText = new Map(missing.map((k) => [adapter.keyText(shape, k), k]));
+  for (const part of chunks([...byText.keys()], 2_000)) {
+    const rows = await adapter.query(
+      trx,
+      `SELECT pk, changed_at FROM nsync_changes WHERE table_name = ? AND op = 'delete' AND pk IN (${part.map(() => '?').join(', ')})`,
+      [table.name, ...part],
+    );
+    for (const r of rows) {
+      const key = byText.get(String(r.pk));
+      if (key && r.changed_at !== null) {
+        state.set(keyId(key), {
+          state: { kind: 'tombstone', at: canonicalTimestamp(String(r.changed_at)) },
+          row: null,
+        });
+      }
+    }
+  }
+  return state;
+}
+
+async function write(
+  adapter: Adapter,
+  trx: Knex.Transaction,
+  table: TableConfig,
+  shape: TableShape,
+  origin: string,
+  writes: Write[],
+  conflicts: Conflict[],
+  options: ApplyOptions,
+): Promise<void> {
+  const rows = writes.flatMap((w) => (w.kind === 'row' ? [w] : []));
+  // A key nobody held is inserted without overwriting: if the application inserted it
+  // meanwhile, its row stays and reaches the source later. A replica always takes the source's row.
+  const fresh = rows.filter((w) => w.fresh && !options.replica).map((w) => w.row);
+  const existing = rows.filter((w) => !w.fresh || options.replica).map((w) => w.row);
+  await adapter.writeRows(trx, shape, fresh, 'ignore');
+  await adapter.writeRows(trx, shape, existing, 'upsert');
+  const deletes = writes.flatMap((w) => (w.kind === 'delete' ? [w.key] : []));
+  if (deletes.length > 0) await deleteKeys(adapter, trx, shape, deletes);
+  const tombstones = writes.flatMap((w) => (w.kind === 'row' ? [] : [w]));
+  if (!options.replica && tombstones.length > 0) {
+    // The trigger stamped each delete with the time it ran here; the tombstone keeps the
+    // time it happened at its origin, so every environment decides later conflicts alike.
+    for (const part of chunks(tombstones, 500)) {
+      await trx('nsync_changes')
+        .insert(
+          part.map((t) => ({
+            table_name: table.name,
+            pk: adapter.keyText(shape, t.key),
+            op: 'delete',
+            changed_at: sqlTimestamp(t.at),
+            origin,
+            seq: null,
+          })),
+        )
+        .onConflict(['table_name', 'pk'])
+        .merge();
+    }
+  }
+  if (conflicts.length > 0) {
+    const now = sqlTimestamp(await adapter.now(trx));
+    for (const part of chunks(conflicts, 500)) {
+      await trx('nsync_conflicts').insert(
+        part.map((c) => ({
+          table_name: table.name,
+          pk: adapter.keyText(shape, c.key),
+          origin,
+          detected_at: now,
+          local_version: JSON.stringify(c.local),
+          incoming_version: JSON.stringify(c.incoming),
+          resolved_at: null,
+        })),
+      );
+    }
+  }
+}
+
+export async function storeCursor(
+  adapter: Adapter,
+  on: Knex | Knex.Transaction,
+  table: string,
+  write: { peer: string; direction: string; value: string },
+): Promise<void> {
+  await on('nsync_cursors')
+    .insert({
+      peer: write.peer,
+      table_name: table,
+      direction: write.direction,
+      cursor: write.value,
+      updated_at: sqlTimestamp(await adapter.now(on)),
+    })
+    .onConflict(['peer', 'table_name', 'direction'])
+    .merge();
+}

@@ -1,0 +1,119 @@
+import type { NsyncConfig, TableConfig } from '../config/types.js';
+import { NsyncError } from '../core/errors.js';
+import type { Reporter, RunResult, TableResult } from './events.js';
+import { openEnvironment, requireInstalled } from './environment.js';
+import { exchangeTable } from './exchange.js';
+import type { LocalPeer } from './localPeer.js';
+import { purgeTombstones } from './retention.js';
+import { repairDrift, reconcileReplica } from './replica.js';
+
+export interface SyncOptions {
+  tables?: string[];
+  dryRun?: boolean;
+  reporter: Reporter;
+}
+
+/** Only the tables named (all when none), failing on a name the config does not have. */
+export function selectTables(config: NsyncConfig, names?: string[]): TableConfig[] {
+  if (!names || names.length === 0) return config.tables;
+  const unknown = names.filter((n) => !config.tables.some((t) => t.name === n));
+  if (unknown.length > 0) {
+    throw new NsyncError(
+      'USAGE',
+      `unknown table ${unknown.join(', ')}: the config has ${config.tables.map((t) => t.name).join(', ')}`,
+    );
+  }
+  return config.tables.filter((t) => names.includes(t.name));
+}
+
+/**
+ * The local pass (PHP `sync.php`): master → slave as a replica, or master ↔ master by the
+ * tables' conflict strategies. One table failing does not stop the others.
+ */
+export async function syncLocal(config: NsyncConfig, options: SyncOptions): Promise<RunResult> {
+  const started = Date.now();
+  const tables = selectTables(config, options.tables);
+  const dryRun = options.dryRun ?? false;
+  const env = await openEnvironment(config);
+  const results: TableResult[] = [];
+  try {
+    const { master, slave } = env;
+    if (!slave) throw new NsyncError('CONFIG_INVALID', `mode ${config.mode} needs databases.slave`);
+    for (const peer of env.peers) await requireInstalled(peer);
+    for (const table of tables) {
+      if (config.mode === 'master-slave')
+        results.push(...(await replicate(table, master, slave, dryRun, options.reporter)));
+      else results.push(...(await exchangeBoth(table, master, slave, dryRun, options.reporter)));
+    }
+    if (!dryRun) {
+      for (const peer of env.peers) await purgeTombstones(peer.adapter, config.tombstoneRetentionDays);
+    }
+  } finally {
+    await env.close();
+  }
+  const result: RunResult = {
+    ok: results.every((r) => r.ok),
+    dryRun,
+    tables: results,
+    durationMs: Date.now() - started,
+  };
+  options.reporter.event({ type: 'run-end', result });
+  return result;
+}
+
+async function replicate(
+  table: TableConfig,
+  master: LocalPeer,
+  slave: LocalPeer,
+  dryRun: boolean,
+  reporter: Reporter,
+): Promise<TableResult[]> {
+  const cursorKey = { peer: master.id, direction: 'replica' };
+  const fresh = (await slave.readCursor(cursorKey.peer, table.name, cursorKey.direction)) === null;
+  const copy = await exchangeTable({
+    table,
+    source: master,
+    target: slave,
+    direction: 'master → slave',
+    cursorHome: slave,
+    cursorKey,
+    strategy: 'source-wins',
+    replica: true,
+    dryRun,
+    reporter,
+    // A first copy also removes what only the slave has; afterwards, the slave's own
+    // change log shows every write made to it directly, and each is undone.
+    afterwards: async (counts) => {
+      if (fresh) counts.deleted += await reconcileReplica(table, master, slave, dryRun);
+      if (!dryRun) await repairDrift(table, master, slave, counts, fresh);
+    },
+  });
+  return [copy];
+}
+
+async function exchangeBoth(
+  table: TableConfig,
+  master: LocalPeer,
+  slave: LocalPeer,
+  dryRun: boolean,
+  reporter: Reporter,
+): Promise<TableResult[]> {
+  const common = { table, strategy: table.conflict, replica: false, dryRun, reporter };
+  const down = await exchangeTable({
+    ...common,
+    source: master,
+    target: slave,
+    direction: 'master → slave',
+    cursorHome: slave,
+    cursorKey: { peer: master.id, direction: 'pull' },
+  });
+  const up = await exchangeTable({
+    ...common,
+    source: slave,
+    target: master,
+    direction: 'slave → master',
+    cursorHome: master,
+    cursorKey: { peer: slave.id, direction: 'pull' },
+  });
+  return [down, up];
+}

@@ -1,0 +1,100 @@
+import type { Adapter, Db, SqlRow } from '../adapters/index.js';
+import { chunks, columnList, keyAfterClause, keyInClause } from '../adapters/sql.js';
+import { toCanonical } from '../core/canonical.js';
+import type { CanonicalRow, CanonicalValue, TableShape } from '../core/types.js';
+
+/** Row reads shared by pull and apply: canonical rows in, canonical rows out. */
+
+export function canonicalRow(adapter: Adapter, shape: TableShape, raw: SqlRow): CanonicalRow {
+  const row: CanonicalRow = {};
+  for (const column of shape.columns)
+    row[column.name] = toCanonical(column, adapter.fromDriver(column, raw[column.name]));
+  return row;
+}
+
+export function keyOf(shape: TableShape, row: CanonicalRow): CanonicalValue[] {
+  return shape.primaryKey.map((k) => row[k] ?? null);
+}
+
+function keyBindings(adapter: Adapter, shape: TableShape, key: CanonicalValue[]): unknown[] {
+  return shape.primaryKey.map((name, i) => {
+    const column = shape.columns.find((c) => c.name === name);
+    return column ? adapter.toDriver(column, key[i] ?? null) : null;
+  });
+}
+
+/** The next page of rows in key order after `after` (keyset paging, never OFFSET). */
+export async function readPage(
+  adapter: Adapter,
+  shape: TableShape,
+  after: CanonicalValue[] | null,
+  limit: number,
+): Promise<CanonicalRow[]> {
+  const q = adapter.quote;
+  const where = after ? `WHERE ${keyAfterClause(q, shape.primaryKey)}` : '';
+  const sql = `SELECT ${columnList(
+    q,
+    shape.columns.map((c) => c.name),
+  )} FROM ${q(shape.name)} ${where}
+    ORDER BY ${columnList(q, shape.primaryKey)} LIMIT ${Number(limit)}`;
+  const rows = await adapter.query(adapter.db, sql, after ? keyBindings(adapter, shape, after) : []);
+  return rows.map((r) => canonicalRow(adapter, shape, r));
+}
+
+/** The rows that exist for these keys, optionally locked for the rest of the transaction. */
+export async function rowsByKeys(
+  adapter: Adapter,
+  on: Db,
+  shape: TableShape,
+  keys: CanonicalValue[][],
+  lock: boolean,
+): Promise<CanonicalRow[]> {
+  const q = adapter.quote;
+  const perStatement = Math.floor(adapter.caps.maxBindings / shape.primaryKey.length);
+  const out: CanonicalRow[] = [];
+  for (const part of chunks(keys, Math.min(perStatement, 5_000))) {
+    const sql = `SELECT ${columnList(
+      q,
+      shape.columns.map((c) => c.name),
+    )} FROM ${q(shape.name)}
+      WHERE ${keyInClause(q, shape.primaryKey, part.length)}${lock ? ' FOR UPDATE' : ''}`;
+    const rows = await adapter.query(
+      on,
+      sql,
+      part.flatMap((k) => keyBindings(adapter, shape, k)),
+    );
+    for (const r of rows) out.push(canonicalRow(adapter, shape, r));
+  }
+  return out;
+}
+
+/** Deletes the rows with these keys. */
+export async function deleteKeys(
+  adapter: Adapter,
+  on: Db,
+  shape: TableShape,
+  keys: CanonicalValue[][],
+): Promise<void> {
+  const q = adapter.quote;
+  const perStatement = Math.floor(adapter.caps.maxBindings / shape.primaryKey.length);
+  for (const part of chunks(keys, Math.min(perStatement, 5_000))) {
+    await adapter.query(
+      on,
+      `DELETE FROM ${q(shape.name)} WHERE ${keyInClause(q, shape.primaryKey, part.length)}`,
+      part.flatMap((k) => keyBindings(adapter, shape, k)),
+    );
+  }
+}
+
+/** Re-encodes a row from another database at this table's precision and scale, keeping only its columns. */
+export function fitRow(shape: TableShape, row: CanonicalRow): CanonicalRow {
+  const out: CanonicalRow = {};
+  for (const column of shape.columns) {
+    const value = row[column.name] ?? null;
+    out[column.name] =
+      value === null || column.kind === 'json' || column.kind === 'binary'
+        ? value
+        : toCanonical(column, value);
+  }
+  return out;
+}
