@@ -30,7 +30,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('peer', 128).notNullable();
     t.string('table_name', 128).notNullable();
     t.string('direction', 16).notNullable();
-    t.text('cursor').notNullable();
+    t.text('position').notNullable();
     t.specificType('updated_at', time).notNullable();
     t.primary(['peer', 'table_name', 'direction']);
   });

@@ -218,7 +218,7 @@ export async function storeCursor(
       peer: write.peer,
       table_name: table,
       direction: write.direction,
-      cursor: write.value,
+      position: write.value,
       updated_at: sqlTimestamp(await adapter.now(on)),
     })
     .onConflict(['peer', 'table_name', 'direction'])

@@ -63,10 +63,10 @@ export class LocalPeer implements Peer {
   async readCursor(peer: string, table: string, direction: string): Promise<string | null> {
     const [row] = await this.adapter.query(
       this.adapter.db,
-      `SELECT cursor FROM nsync_cursors WHERE peer = ? AND table_name = ? AND direction = ?`,
+      `SELECT position FROM nsync_cursors WHERE peer = ? AND table_name = ? AND direction = ?`,
       [peer, table, direction],
     );
-    return row ? String(row.cursor) : null;
+    return row ? String(row.position) : null;
   }
 
   writeCursor(table: string, write: CursorWrite): Promise<void> {
