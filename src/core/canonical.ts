@@ -34,11 +34,11 @@ export function toCanonical(column: ColumnShape, value: unknown): CanonicalValue
 }
 
 function canonicalInteger(value: unknown): number | string {
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`not an integer: ${value}`);
-    return value;
-  }
-  const big = typeof value === 'bigint' ? value : BigInt(String(value).trim());
+  if (typeof value === 'number' && !Number.isInteger(value)) throw new Error(`not an integer: ${value}`);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  // An unsafe number (e.g. a PHP client's BIGINT as a JSON number) is still a string (DESIGN §5).
+  const big =
+    typeof value === 'bigint' || typeof value === 'number' ? BigInt(value) : BigInt(String(value).trim());
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
     ? Number(big)
     : big.toString();

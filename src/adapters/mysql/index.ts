@@ -27,6 +27,8 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: false,
+      // JSON as text (as toCanonical expects), not parsed: a JSON string value stays a JSON string.
+      jsonStrings: true,
     } as Knex.MySql2ConnectionConfig,
     pool: {
       min: 0,

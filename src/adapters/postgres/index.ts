@@ -11,11 +11,14 @@ import { columnList } from '../sql.js';
 import { postgresCaptureDdl } from './capture.js';
 import { introspectPostgres } from './introspect.js';
 
-// Times and dates come back as the text PostgreSQL prints (microseconds intact), not as JS Dates.
+// Times and dates come back as the text PostgreSQL prints (microseconds intact), not as JS Dates;
+// JSON as its text, so a JSON string value is not mistaken for JSON text by toCanonical.
 const TEXT_TYPES = new Set<number>([
   pg.types.builtins.TIMESTAMP,
   pg.types.builtins.TIMESTAMPTZ,
   pg.types.builtins.DATE,
+  pg.types.builtins.JSON,
+  pg.types.builtins.JSONB,
 ]);
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
