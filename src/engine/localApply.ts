@@ -49,11 +49,14 @@ export async function applyBatch(
     const state = await localState(adapter, trx, table, shape, changes, options.replica);
     const writes = new Map<string, Write>();
     const conflicts: Conflict[] = [];
+    const repeated = repeatedKeys(changes);
     for (const change of changes) {
       const id = keyId(change.key);
       const incoming: Change = change.op === 'upsert' ? fitChange(shape, table, change) : change;
       const local = state.get(id)?.state ?? { kind: 'absent' };
-      const hash = incoming.op === 'upsert' ? rowHash(incoming.row) : null;
+      // Hashing is only needed against a row the target holds (or may hold later in this batch).
+      const hashed = incoming.op === 'upsert' && (local.kind === 'row' || repeated.has(id));
+      const hash = hashed ? rowHash(incoming.row) : null;
       const decision = decide(incoming, hash, local, options.strategy, options.digits);
       switch (decision.action) {
         case 'insert':
@@ -101,6 +104,17 @@ export async function applyBatch(
     if (!(error instanceof DryRun)) throw error;
   }
   return counts;
+}
+
+function repeatedKeys(changes: Change[]): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const c of changes) {
+    const id = keyId(c.key);
+    if (seen.has(id)) repeated.add(id);
+    seen.add(id);
+  }
+  return repeated;
 }
 
 function fitChange(shape: TableShape, table: TableConfig, change: Change & { op: 'upsert' }): Change {

@@ -36,8 +36,10 @@ export async function resolveShape(adapter: Adapter, table: TableConfig): Promis
       `table ${where}: timestamp column ${table.timestampColumn} is ${ts.dbType}, not a date-time`,
     );
   }
+  // The change log stores a key as the text each database prints for it; only these kinds
+  // print the same way everywhere (a timestamp or REAL decimal key would not match).
   const badKey = found.columns.filter(
-    (c) => key.includes(c.name) && !['integer', 'text', 'decimal', 'date'].includes(c.kind),
+    (c) => key.includes(c.name) && !['integer', 'text', 'date'].includes(c.kind),
   );
   if (badKey.length > 0) {
     throw new NsyncError(
