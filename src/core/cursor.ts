@@ -5,11 +5,14 @@ import type { CanonicalValue } from './types.js';
  * Where a reader stands in a source table. Opaque to whoever stores it (DESIGN §3):
  * - `snapshot`: copying rows in key order after `key`; `hw` is the change-log
  *   high-water mark taken before the snapshot started, the log position that follows it.
+ * - `tombstones`: after a snapshot, the deletes logged up to `hw`, in key-text order after `after`
+ *   (a snapshot copies rows only, so deletes made before it would otherwise never be sent).
  * - `log`: every change-log entry up to `seq` has been read.
  * - `ts`: capture by timestamp; rows up to (`at`, `key`) have been read.
  */
 export type Cursor =
   | { phase: 'snapshot'; key: CanonicalValue[] | null; hw: number; at?: string }
+  | { phase: 'tombstones'; hw: number; after: string | null }
   | { phase: 'log'; seq: number }
   | { phase: 'ts'; at: string | null; key: CanonicalValue[] | null };
 
@@ -36,6 +39,8 @@ function isCursor(value: unknown): boolean {
   const key = c.key === null || Array.isArray(c.key);
   if (c.v !== 1) return false;
   if (c.phase === 'snapshot') return key && Number.isSafeInteger(c.hw);
+  if (c.phase === 'tombstones')
+    return Number.isSafeInteger(c.hw) && (c.after === null || typeof c.after === 'string');
   if (c.phase === 'log') return Number.isSafeInteger(c.seq);
   if (c.phase === 'ts') return key && (c.at === null || typeof c.at === 'string');
   return false;

@@ -47,6 +47,8 @@ export class LocalPeer implements Peer {
     switch (cursor.phase) {
       case 'snapshot':
         return this.pullSnapshot(table, shape, cursor, limit);
+      case 'tombstones':
+        return this.pullTombstones(table, shape, cursor, limit, requester);
       case 'log':
         return this.pullLog(table, shape, cursor.seq, limit, requester);
       case 'ts':
@@ -70,7 +72,7 @@ export class LocalPeer implements Peer {
   }
 
   writeCursor(table: string, write: CursorWrite): Promise<void> {
-    return storeCursor(this.adapter, this.adapter.db, table, write);
+    return storeCursor(this.adapter.db, table, write);
   }
 
   /** The change-log position now: whatever changes after it is read from the log. */
@@ -102,8 +104,37 @@ export class LocalPeer implements Peer {
     if (rows.length === limit && last) next = { ...cursor, key: last.key };
     else if (table.capture === 'timestamp')
       next = { phase: 'ts', at: lookBack(cursor.at ?? null, table), key: null };
-    else next = { phase: 'log', seq: cursor.hw };
+    else next = { phase: 'tombstones', hw: cursor.hw, after: null };
     return { changes, cursor: encodeCursor(next), more: true, read: rows.length };
+  }
+
+  private async pullTombstones(
+    table: TableConfig,
+    shape: TableShape,
+    cursor: Cursor & { phase: 'tombstones' },
+    limit: number,
+    requester: string,
+  ): Promise<PullPage> {
+    const entries = await this.adapter.query(
+      this.adapter.db,
+      `SELECT pk, changed_at, origin FROM nsync_changes
+       WHERE table_name = ? AND op = 'delete' AND seq <= ?${cursor.after === null ? '' : ' AND pk > ?'}
+       ORDER BY pk LIMIT ${Number(limit)}`,
+      cursor.after === null ? [table.name, cursor.hw] : [table.name, cursor.hw, cursor.after],
+    );
+    const changes: Change[] = entries
+      .filter((e) => e.origin === null || String(e.origin) !== requester)
+      .map((e) => ({
+        op: 'delete',
+        key: this.adapter.parseKeyText(shape, String(e.pk)),
+        at: canonicalTimestamp(String(e.changed_at)),
+      }));
+    const last = entries.at(-1);
+    const next: Cursor =
+      entries.length === limit && last
+        ? { phase: 'tombstones', hw: cursor.hw, after: String(last.pk) }
+        : { phase: 'log', seq: cursor.hw };
+    return { changes, cursor: encodeCursor(next), more: true, read: entries.length };
   }
 
   private async pullLog(
