@@ -16,7 +16,9 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.schema.createTable('nsync_changes', (t) => {
     t.string('table_name', 128).notNullable();
-    t.string('pk', 600).notNullable();
+    // Keys compare byte for byte: MySQL's default collation would take 'a' and 'A' for one key.
+    const pk = t.string('pk', 600).notNullable();
+    if (client === 'mysql2') pk.collate('utf8mb4_bin');
     t.string('op', 8).notNullable();
     t.specificType('changed_at', time).nullable();
     t.string('origin', 128).nullable();

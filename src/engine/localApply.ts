@@ -21,6 +21,11 @@ type Write =
   | { kind: 'delete'; key: CanonicalValue[]; at: string }
   | { kind: 'tombstone'; key: CanonicalValue[]; at: string };
 
+interface Requeue {
+  key: CanonicalValue[];
+  local: LocalState;
+}
+
 interface Conflict {
   key: CanonicalValue[];
   local: CanonicalRow | { deletedAt: string } | null;
@@ -50,6 +55,7 @@ export async function applyBatch(
     const writes = new Map<string, Write>();
     const conflicts: Conflict[] = [];
     const repeated = repeatedKeys(changes);
+    const requeue = new Map<string, Requeue>();
     for (const change of changes) {
       const id = keyId(change.key);
       const incoming: Change = change.op === 'upsert' ? fitChange(shape, table, change) : change;
@@ -78,8 +84,11 @@ export async function applyBatch(
           if (decision.action === 'delete' && decision.overwrite) counts.overwritten++;
           break;
         case 'skip':
-          if (decision.reason === 'older') counts.skippedOlder++;
-          else counts.unchanged++;
+          if (decision.reason === 'older') {
+            counts.skippedOlder++;
+            if (options.strategy === 'lww' && local.kind !== 'absent')
+              requeue.set(id, { key: change.key, local });
+          } else counts.unchanged++;
           break;
         case 'conflict': {
           const held = state.get(id);
@@ -94,7 +103,16 @@ export async function applyBatch(
       }
     }
     await write(adapter, trx, table, shape, origin, [...writes.values()], conflicts, options);
-    if (options.cursor) await storeCursor(adapter, trx, table.name, options.cursor);
+    if (!options.replica && table.capture === 'trigger') {
+      await requeueWinners(
+        adapter,
+        trx,
+        table,
+        shape,
+        [...requeue.entries()].filter(([id]) => !writes.has(id)).map(([, r]) => r),
+      );
+    }
+    if (options.cursor) await storeCursor(trx, table.name, options.cursor);
     await adapter.setOrigin(trx, null);
     if (options.dryRun) throw new DryRun();
   };
@@ -221,8 +239,38 @@ async function write(
   }
 }
 
-export async function storeCursor(
+/**
+ * The target kept its own version over an incoming one. That version may already have
+ * been read by the source's side of the exchange (an equal-time tie lost there, a write
+ * after it, a skewed clock), so it is logged again as a local change: it flows back and
+ * every side ends on the same winner.
+ */
+async function requeueWinners(
   adapter: Adapter,
+  trx: Knex.Transaction,
+  table: TableConfig,
+  shape: TableShape,
+  winners: Requeue[],
+): Promise<void> {
+  for (const part of chunks(winners, 500)) {
+    await trx('nsync_changes')
+      .insert(
+        part.map(({ key, local }) => ({
+          table_name: table.name,
+          pk: adapter.keyText(shape, key),
+          op: local.kind === 'tombstone' ? 'delete' : 'upsert',
+          changed_at: local.kind !== 'absent' && local.at !== null ? sqlTimestamp(local.at) : null,
+          origin: null,
+          seq: null,
+        })),
+      )
+      .onConflict(['table_name', 'pk'])
+      .merge();
+  }
+}
+
+/** Stores a cursor; its `updated_at` (this host's clock) is only shown by `status`. */
+export async function storeCursor(
   on: Knex | Knex.Transaction,
   table: string,
   write: { peer: string; direction: string; value: string },
@@ -233,7 +281,7 @@ export async function storeCursor(
       table_name: table,
       direction: write.direction,
       position: write.value,
-      updated_at: sqlTimestamp(await adapter.now(on)),
+      updated_at: sqlTimestamp(new Date().toISOString()),
     })
     .onConflict(['peer', 'table_name', 'direction'])
     .merge();
