@@ -5,6 +5,7 @@ import { openEnvironment, requireInstalled } from './environment.js';
 import { exchangeTable } from './exchange.js';
 import type { LocalPeer } from './localPeer.js';
 import { purgeTombstones } from './retention.js';
+import { readPage } from './localRows.js';
 import { repairDrift, reconcileReplica } from './replica.js';
 
 export interface SyncOptions {
@@ -70,6 +71,9 @@ async function replicate(
 ): Promise<TableResult[]> {
   const cursorKey = { peer: master.id, direction: 'replica' };
   const fresh = (await slave.readCursor(cursorKey.peer, table.name, cursorKey.direction)) === null;
+  // Before a first copy: whether the slave holds rows to reconcile, and where its own log
+  // stands, so direct writes to it during the copy are still undone afterwards.
+  const start = fresh ? await firstCopyStart(table, slave) : null;
   const copy = await exchangeTable({
     table,
     source: master,
@@ -84,11 +88,25 @@ async function replicate(
     // A first copy also removes what only the slave has; afterwards, the slave's own
     // change log shows every write made to it directly, and each is undone.
     afterwards: async (counts) => {
-      if (fresh) counts.deleted += await reconcileReplica(table, master, slave, dryRun);
-      if (!dryRun) await repairDrift(table, master, slave, counts, fresh);
+      if (start?.hasRows) counts.deleted += await reconcileReplica(table, master, slave, dryRun);
+      if (!dryRun) await repairDrift(table, master, slave, counts, start?.logPosition ?? null);
     },
   });
   return [copy];
+}
+
+/** Never throws: a table that cannot be read fails in its exchange, with its own message. */
+async function firstCopyStart(
+  table: TableConfig,
+  slave: LocalPeer,
+): Promise<{ hasRows: boolean; logPosition: string | null }> {
+  try {
+    const shape = await slave.shape(table);
+    const hasRows = (await readPage(slave.adapter, shape, null, 1)).length > 0;
+    return { hasRows, logPosition: await slave.logPosition() };
+  } catch {
+    return { hasRows: true, logPosition: null };
+  }
 }
 
 async function exchangeBoth(

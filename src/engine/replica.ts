@@ -45,18 +45,18 @@ export async function reconcileReplica(
 /**
  * Undoes writes made directly to the slave: its change log holds only those (nsync's own
  * replica writes are not logged), so each logged key is set back to the master's row, or
- * deleted when the master has none.
+ * deleted when the master has none. `startAt` is where to begin after a first copy.
  */
 export async function repairDrift(
   table: TableConfig,
   master: LocalPeer,
   slave: LocalPeer,
   counts: ApplyCounts,
-  fresh: boolean,
+  startAt: string | null,
 ): Promise<void> {
   if (table.capture !== 'trigger' || !(await slave.adapter.hasCapture(table.name))) return;
   const key = { peer: slave.id, direction: 'drift' };
-  let cursor = fresh ? null : await slave.readCursor(key.peer, table.name, key.direction);
+  let cursor = startAt ?? (await slave.readCursor(key.peer, table.name, key.direction));
   if (cursor === null) {
     await slave.writeCursor(table.name, { ...key, value: await slave.logPosition() });
     return;
