@@ -20,7 +20,7 @@ export async function installCommand(
   io: CliIo,
 ): Promise<number> {
   const config = await loadConfig(configPath, { cwd: io.cwd, env: io.env });
-  const reporter = createRenderer({ ...flags, stream: io.stdout, isTTY: io.isTTY });
+  const reporter = createRenderer({ ...flags, stream: io.stdout, errors: io.stderr, isTTY: io.isTTY });
   try {
     const run = action === 'install' ? install : uninstall;
     await withRunLock(config, () => run(config, { reporter }));

@@ -18,7 +18,7 @@ export async function syncCommand(
   io: CliIo,
 ): Promise<number> {
   const config = await loadConfig(configPath, { cwd: io.cwd, env: io.env });
-  const reporter = createRenderer({ ...flags, stream: io.stdout, isTTY: io.isTTY });
+  const reporter = createRenderer({ ...flags, stream: io.stdout, errors: io.stderr, isTTY: io.isTTY });
   try {
     const result = await withRunLock(config, () =>
       syncLocal(config, { tables: flags.table, dryRun: flags.dryRun === true, reporter }),

@@ -20,6 +20,8 @@ export interface RendererOptions {
   quiet?: boolean;
   verbose?: boolean;
   stream?: Output;
+  /** Off a terminal, failed tables and warnings go here (stderr), so cron keeps them apart. */
+  errors?: Output;
   /** Whether `stream` is a terminal: spinners and colours only then. */
   isTTY?: boolean;
   /** Returns undefined when no spinner can be drawn; table-end then prints a plain ✔/✖ line. */
@@ -78,6 +80,10 @@ function textRenderer(options: RendererOptions & { stream: Output; isTTY: boolea
     stream.write(`${text}\n`);
     for (const s of spinners) s.render();
   };
+  const problem = (text: string): void => {
+    if (isTTY || !options.errors) line(text);
+    else options.errors.write(`${text}\n`);
+  };
 
   const tableEnd = (result: TableResult): void => {
     const key = keyOf(result.table, result.direction);
@@ -90,8 +96,10 @@ function textRenderer(options: RendererOptions & { stream: Output; isTTY: boolea
       else spinner.fail(color.red(text));
     } else if (isTTY) {
       line(result.ok ? `${color.green('✔')} ${text}` : color.red(`✖ ${text}`));
-    } else {
+    } else if (result.ok) {
       line(text);
+    } else {
+      problem(text);
     }
   };
 
@@ -127,7 +135,7 @@ function textRenderer(options: RendererOptions & { stream: Output; isTTY: boolea
         return line(event.result.ok ? color.bold(summary) : color.bold.red(summary));
       }
       case 'warning':
-        return line(color.yellow(`warning: ${event.message}`));
+        return problem(color.yellow(`warning: ${event.message}`));
       case 'info':
         if (!quiet) line(event.message);
         return;
