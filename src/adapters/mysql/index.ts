@@ -101,7 +101,18 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
       return db.transaction(async (trx) => {
         const [meta] = await adapter.query(trx, `SELECT value FROM nsync_meta WHERE name = 'seq' FOR UPDATE`);
         await trx.raw(`SET @nsync_n = ?`, [Number(meta?.value ?? 0)]);
-        await trx.raw(`UPDATE nsync_changes SET seq = (@nsync_n := @nsync_n + 1) WHERE seq IS NULL`);
+        // An entry an open transaction is rewriting is skipped, not waited for: it gets a
+        // number in a later round, after that transaction commits — still after all read so far.
+        const pending = await adapter.query(
+          trx,
+          `SELECT table_name, pk FROM nsync_changes WHERE seq IS NULL FOR UPDATE SKIP LOCKED`,
+        );
+        for (const part of chunks(pending, 2_000)) {
+          await trx.raw(
+            `UPDATE nsync_changes SET seq = (@nsync_n := @nsync_n + 1) WHERE (table_name, pk) IN (${placeholderRows(part.length, 2)})`,
+            part.flatMap((e) => [e.table_name, e.pk]) as Knex.RawBinding[],
+          );
+        }
         await trx.raw(`UPDATE nsync_meta SET value = @nsync_n WHERE name = 'seq'`);
         const [row] = await adapter.query(trx, `SELECT @nsync_n AS hw`);
         return Number(row?.hw ?? 0);

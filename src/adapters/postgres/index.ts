@@ -91,7 +91,12 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
     async assignRound() {
       return db.transaction(async (trx) => {
         await trx.raw(`SELECT value FROM nsync_meta WHERE name = 'seq' FOR UPDATE`);
-        await trx.raw(`UPDATE nsync_changes SET seq = nextval('nsync_seq') WHERE seq IS NULL`);
+        // An entry an open transaction is rewriting is skipped, not waited for: it gets a
+        // number in a later round, after that transaction commits — still after all read so far.
+        await trx.raw(
+          `UPDATE nsync_changes SET seq = nextval('nsync_seq')
+           WHERE (table_name, pk) IN (SELECT table_name, pk FROM nsync_changes WHERE seq IS NULL FOR UPDATE SKIP LOCKED)`,
+        );
         const [row] = await adapter.query(
           trx,
           `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS hw FROM nsync_seq`,
