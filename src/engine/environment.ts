@@ -15,7 +15,7 @@ export interface Environment {
 export const slaveId = (config: NsyncConfig) => `${config.environment}/slave`;
 
 export async function connect(config: DatabaseConfig): Promise<Adapter> {
-  const adapter = createAdapter(config);
+  const adapter = await createAdapter(config);
   try {
     await adapter.query(adapter.db, 'SELECT 1');
     return adapter;

@@ -37,8 +37,8 @@ BEGIN
 END $nsync$`,
     `DROP TRIGGER IF EXISTS nsync_capture ON ${q(table.name)}`,
     // The WHEN keeps nsync's replica writes out of PL/pgSQL altogether.
-    `CREATE TRIGGER nsync_capture AFTER INSERT OR UPDATE OR DELETE ON ${q(table.name)} FOR EACH ROW
-     WHEN (coalesce(current_setting('nsync.origin', true), '') <> '-') EXECUTE FUNCTION ${fn}()`,
+    `CREATE TRIGGER nsync_capture AFTER INSERT OR UPDATE OR DELETE ON ${q(table.name)} FOR EACH ROW ` +
+      `WHEN (coalesce(current_setting('nsync.origin', true), '') <> '-') EXECUTE FUNCTION ${fn}()`,
     `DROP TRIGGER IF EXISTS nsync_stamp ON ${q(table.name)}`,
   ];
   if (table.maintainTimestamp && ts) {

@@ -1,7 +1,7 @@
 import { install, loadConfig, uninstall, withRunLock } from '../../index.js';
 import { EXIT_OK } from '../exitCodes.js';
 import type { CliIo } from '../io.js';
-import { createRenderer } from '../render/createRenderer.js';
+import { rendererFor } from '../render/createRenderer.js';
 
 export interface InstallFlags {
   json?: boolean;
@@ -20,7 +20,7 @@ export async function installCommand(
   io: CliIo,
 ): Promise<number> {
   const config = await loadConfig(configPath, { cwd: io.cwd, env: io.env });
-  const reporter = createRenderer({ ...flags, stream: io.stdout, errors: io.stderr, isTTY: io.isTTY });
+  const reporter = await rendererFor({ ...flags, stream: io.stdout, errors: io.stderr, isTTY: io.isTTY });
   try {
     const run = action === 'install' ? install : uninstall;
     await withRunLock(config, () => run(config, { reporter }));

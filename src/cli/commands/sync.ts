@@ -1,7 +1,7 @@
 import { loadConfig, syncLocal, withRunLock } from '../../index.js';
 import { exitCodeForRun } from '../exitCodes.js';
 import type { CliIo } from '../io.js';
-import { createRenderer } from '../render/createRenderer.js';
+import { rendererFor } from '../render/createRenderer.js';
 
 export interface SyncFlags {
   table?: string[];
@@ -18,7 +18,7 @@ export async function syncCommand(
   io: CliIo,
 ): Promise<number> {
   const config = await loadConfig(configPath, { cwd: io.cwd, env: io.env });
-  const reporter = createRenderer({ ...flags, stream: io.stdout, errors: io.stderr, isTTY: io.isTTY });
+  const reporter = await rendererFor({ ...flags, stream: io.stdout, errors: io.stderr, isTTY: io.isTTY });
   try {
     const result = await withRunLock(config, () =>
       syncLocal(config, { tables: flags.table, dryRun: flags.dryRun === true, reporter }),

@@ -1,4 +1,3 @@
-import ora from 'ora';
 import type { Reporter, RunEvent, TableResult } from '../../index.js';
 import { formatProgress, formatSummary, formatTableLine } from './format.js';
 import { colorsFor } from './output.js';
@@ -24,7 +23,7 @@ export interface RendererOptions {
   errors?: Output;
   /** Whether `stream` is a terminal: spinners and colours only then. */
   isTTY?: boolean;
-  /** Returns undefined when no spinner can be drawn; table-end then prints a plain ✔/✖ line. */
+  /** Returns undefined when no spinner can be drawn; table-end then prints a plain ✔/✖ line (the default: see spinner.ts). */
   createSpinner?: (text: string, stream: Output) => Spinner | undefined;
   now?: () => number;
 }
@@ -38,17 +37,6 @@ interface Running {
   startedAt: number;
   rows: number;
   spinner?: Spinner;
-}
-
-/**
- * The stream is a real terminal whenever spinners are used, so the cast holds. A pty that
- * reports zero columns (e.g. `docker exec -t` before a resize) sends ora into an endless
- * clear loop, so no spinner there.
- */
-function oraSpinner(text: string, stream: Output): Spinner | undefined {
-  const columns = (stream as { columns?: number }).columns;
-  if (columns === undefined || columns <= 0) return undefined;
-  return ora({ text, stream: stream as NodeJS.WritableStream, isEnabled: true, discardStdin: false });
 }
 
 export function createRenderer(options: RendererOptions = {}): Renderer {
@@ -68,7 +56,7 @@ function jsonRenderer(stream: Output): Renderer {
 function textRenderer(options: RendererOptions & { stream: Output; isTTY: boolean }): Renderer {
   const { stream, isTTY, quiet = false, verbose = false } = options;
   const now = options.now ?? Date.now;
-  const createSpinner = options.createSpinner ?? oraSpinner;
+  const createSpinner = options.createSpinner ?? (() => undefined);
   const color = colorsFor(isTTY);
   const running = new Map<string, Running>();
   const keyOf = (table: string, direction: string): string => `${table}\u0000${direction}`;
@@ -149,4 +137,11 @@ function textRenderer(options: RendererOptions & { stream: Output; isTTY: boolea
       running.clear();
     },
   };
+}
+
+/** createRenderer with ora spinners when drawing to a terminal (ora is loaded only then). */
+export async function rendererFor(options: RendererOptions): Promise<Renderer> {
+  if (!options.isTTY || options.json || options.quiet) return createRenderer(options);
+  const { oraSpinner } = await import('./spinner.js');
+  return createRenderer({ createSpinner: oraSpinner, ...options });
 }
