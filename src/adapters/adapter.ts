@@ -21,6 +21,8 @@ export interface Capabilities {
   rowLocks: boolean;
 }
 
+export type WriteMode = 'fresh' | 'ignore' | 'upsert';
+
 /** The change-log entry of one row, as stored in `nsync_changes`. */
 export interface ChangeEntry {
   seq: number;
@@ -63,13 +65,12 @@ export interface Adapter {
   assignRound(): Promise<number>;
   /** Marks the transaction's writes as coming from `origin` (null: the application; '-': a replica copy, not logged). */
   setOrigin(trx: Knex.Transaction, origin: string | null): Promise<void>;
-  /** Inserts rows (`ignore`: skip keys that exist) or upserts them, in as few statements as the database allows. */
-  writeRows(
-    trx: Knex.Transaction,
-    shape: TableShape,
-    rows: CanonicalRow[],
-    mode: 'ignore' | 'upsert',
-  ): Promise<void>;
+  /**
+   * Writes rows in as few statements as the database allows: `upsert` overwrites, `ignore`
+   * skips keys that exist, `fresh` is `ignore` for rows expected to be absent (a first copy
+   * into an empty table), written the fastest way the database has.
+   */
+  writeRows(trx: Knex.Transaction, shape: TableShape, rows: CanonicalRow[], mode: WriteMode): Promise<void>;
   /** Runs `fn` in a transaction at the isolation level the change log needs. */
   transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -33,7 +33,11 @@ export function toCanonical(column: ColumnShape, value: unknown): CanonicalValue
   }
 }
 
+const SHORT_INTEGER = /^-?\d{1,15}$/;
+
 function canonicalInteger(value: unknown): number | string {
+  // Most integers arrive as short digit strings (PostgreSQL int8) or numbers: no BigInt needed.
+  if (typeof value === 'string' && SHORT_INTEGER.test(value)) return Number(value);
   if (typeof value === 'number' && !Number.isInteger(value)) throw new Error(`not an integer: ${value}`);
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
   // An unsafe number (e.g. a PHP client's BIGINT as a JSON number) is still a string (DESIGN §5).
@@ -45,9 +49,22 @@ function canonicalInteger(value: unknown): number | string {
 }
 
 /** Decimals are strings; with a declared scale, always exactly that many digits after the point. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
 export function canonicalDecimal(value: unknown, scale?: number): string {
   const text = typeof value === 'number' ? numberToPlainString(value) : String(value).trim();
-  if (!/^-?\d+(\.\d+)?$/.test(text)) {
+  const valid = DECIMAL.test(text);
+  // Already exactly at the column's scale (what PostgreSQL and MySQL return): as it is.
+  if (
+    valid &&
+    scale !== undefined &&
+    scale > 0 &&
+    text.length - text.indexOf('.') - 1 === scale &&
+    text.includes('.')
+  ) {
+    return text;
+  }
+  if (!valid) {
     if (/^-?(Infinity|NaN)$/i.test(text)) return text;
     throw new Error(`not a decimal: ${JSON.stringify(value)}`);
   }

@@ -10,6 +10,10 @@ const PATTERN =
 
 /** Parses a database or wire timestamp (no zone means UTC) into canonical form, keeping `digits` fractional digits. */
 export function canonicalTimestamp(value: string | Date, digits = 6): string {
+  if (typeof value === 'string') {
+    const fast = plainTimestamp(value, digits);
+    if (fast !== null) return fast;
+  }
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new Error('invalid date');
     return canonicalTimestamp(value.toISOString(), digits);
@@ -28,6 +32,24 @@ export function canonicalTimestamp(value: string | Date, digits = 6): string {
     base = shifted.toISOString().slice(0, 19);
   }
   fraction = fraction.slice(0, Math.max(0, Math.min(6, digits))).replace(/0+$/, '');
+  return fraction ? `${base}.${fraction}Z` : `${base}Z`;
+}
+
+const PLAIN_BASE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$/;
+const DIGITS = /^\d{1,9}$/;
+
+/** The common case without a zone offset (`2025-01-01 10:00:00.123`, or canonical with Z), without the full parse. */
+function plainTimestamp(value: string, digits: number): string | null {
+  const end = value.endsWith('Z') ? value.length - 1 : value.length;
+  if (end < 19 || !PLAIN_BASE.test(value.slice(0, 19))) return null;
+  let fraction = '';
+  if (end > 19) {
+    if (value[19] !== '.') return null;
+    fraction = value.slice(20, end);
+    if (!DIGITS.test(fraction)) return null;
+  }
+  fraction = fraction.slice(0, Math.max(0, Math.min(6, digits))).replace(/0+$/, '');
+  const base = `${value.slice(0, 10)}T${value.slice(11, 19)}`;
   return fraction ? `${base}.${fraction}Z` : `${base}Z`;
 }
 

@@ -2,7 +2,7 @@ import type { TableConfig } from '../config/types.js';
 import { messageOf, NsyncError } from '../core/errors.js';
 import { addCounts, emptyCounts, type ApplyCounts, type ConflictStrategy } from '../core/types.js';
 import type { Reporter, TableResult } from './events.js';
-import type { Peer } from './peer.js';
+import type { Peer, PullPage } from './peer.js';
 import { timestampDigits } from './shape.js';
 
 export interface Exchange {
@@ -47,34 +47,33 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
     return result;
   };
   try {
-    const digits = await commonDigits(x);
+    const { digits, fitted } = await compareShapes(x);
     let cursor = await x.cursorHome.readCursor(x.cursorKey.peer, x.table.name, x.cursorKey.direction);
     let restarted = false;
-    for (;;) {
-      let page;
+    // A first snapshot into an empty table needs no lookups: see ApplyOptions.fresh.
+    let emptyTarget = cursor === null && (await x.target.isEmpty(x.table));
+    const pull = (from: string | null) => x.source.pull(x.table, from, x.table.batchSize, x.target.id);
+    let next: Promise<PullPage> | null = pull(cursor);
+    while (next) {
+      let page: PullPage;
       try {
-        page = await x.source.pull(x.table, cursor, x.table.batchSize, x.target.id);
+        page = await next;
       } catch (error) {
         if (error instanceof NsyncError && error.code === 'CURSOR_EXPIRED' && !restarted) {
           x.reporter.event({ type: 'warning', message: `${error.message}; starting a new snapshot` });
           restarted = true;
           cursor = null;
+          emptyTarget = false;
+          next = pull(null);
           continue;
         }
         throw error;
       }
-      const moved = page.cursor !== cursor;
-      if (page.changes.length > 0 || moved) {
-        const write = { ...x.cursorKey, value: page.cursor };
-        const keepsCursor = x.cursorHome === x.target;
-        const batch = await x.target.apply(x.table, x.source.id, page.changes, {
-          strategy: x.strategy,
-          digits,
-          replica: x.replica,
-          dryRun: x.dryRun,
-          ...(keepsCursor ? { cursor: write } : {}),
-        });
-        if (!keepsCursor && !x.dryRun) await x.cursorHome.writeCursor(x.table.name, write);
+      // Read the next page while this one is applied: source and target are separate connections.
+      next = page.more ? pull(page.cursor) : null;
+      next?.catch(() => undefined);
+      if (page.changes.length > 0 || page.cursor !== cursor) {
+        const batch = await applyPage(x, page, { digits, fitted, fresh: emptyTarget && page.snapshot });
         addCounts(counts, batch);
         read += page.read;
         x.reporter.event({
@@ -86,7 +85,6 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
         });
       }
       cursor = page.cursor;
-      if (!page.more) break;
     }
     if (x.afterwards) await x.afterwards(counts);
     return finish();
@@ -95,8 +93,30 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
   }
 }
 
-/** Both ends must sync the same columns; times compare at the coarser precision of the two. */
-async function commonDigits(x: Exchange): Promise<number> {
+/** Applies one page; its cursor moves in the same transaction, or right after the target's commit. */
+async function applyPage(
+  x: Exchange,
+  page: PullPage,
+  how: { digits: number; fitted: boolean; fresh: boolean },
+): Promise<ApplyCounts> {
+  const write = { ...x.cursorKey, value: page.cursor };
+  const keepsCursor = x.cursorHome === x.target;
+  const counts = await x.target.apply(x.table, x.source.id, page.changes, {
+    strategy: x.strategy,
+    replica: x.replica,
+    dryRun: x.dryRun,
+    ...how,
+    ...(keepsCursor ? { cursor: write } : {}),
+  });
+  if (!keepsCursor && !x.dryRun) await x.cursorHome.writeCursor(x.table.name, write);
+  return counts;
+}
+
+/**
+ * Both ends must sync the same columns; times compare at the coarser precision of the two,
+ * and rows need re-encoding for the target only where a column differs in kind, precision or scale.
+ */
+async function compareShapes(x: Exchange): Promise<{ digits: number; fitted: boolean }> {
   const [from, to] = await Promise.all([x.source.shape(x.table), x.target.shape(x.table)]);
   const names = (s: typeof from) => new Set(s.columns.map((c) => c.name));
   const fromNames = names(from);
@@ -110,10 +130,15 @@ async function commonDigits(x: Exchange): Promise<number> {
     ].filter(Boolean);
     throw new NsyncError('SCHEMA', `columns differ: ${parts.join('; ')}`);
   }
-  return Math.min(
+  const digits = Math.min(
     timestampDigits(from, x.table),
     timestampDigits(to, x.table),
     x.source.changeLogDigits,
     x.target.changeLogDigits,
   );
+  const fitted = to.columns.every((c) => {
+    const f = from.columns.find((d) => d.name === c.name);
+    return f !== undefined && f.kind === c.kind && f.precision === c.precision && f.scale === c.scale;
+  });
+  return { digits, fitted };
 }

@@ -51,6 +51,17 @@ export async function applyBatch(
   const counts = emptyCounts();
   const work = async (trx: Knex.Transaction) => {
     await adapter.setOrigin(trx, options.replica ? '-' : origin);
+    if (options.fresh) {
+      const rows = changes.flatMap((c) =>
+        c.op === 'upsert' ? [options.fitted ? c.row : fitRow(shape, c.row)] : [],
+      );
+      await adapter.writeRows(trx, shape, rows, 'fresh');
+      counts.inserted += rows.length;
+      if (options.cursor) await storeCursor(trx, table.name, options.cursor);
+      await adapter.setOrigin(trx, null);
+      if (options.dryRun) throw new DryRun();
+      return;
+    }
     const state = await localState(adapter, trx, table, shape, changes, options.replica);
     const writes = new Map<string, Write>();
     const conflicts: Conflict[] = [];
@@ -58,7 +69,8 @@ export async function applyBatch(
     const requeue = new Map<string, Requeue>();
     for (const change of changes) {
       const id = keyId(change.key);
-      const incoming: Change = change.op === 'upsert' ? fitChange(shape, table, change) : change;
+      const incoming: Change =
+        change.op === 'upsert' && !options.fitted ? fitChange(shape, table, change) : change;
       const local = state.get(id)?.state ?? { kind: 'absent' };
       // Hashing is only needed against a row the target holds (or may hold later in this batch).
       const hashed = incoming.op === 'upsert' && (local.kind === 'row' || repeated.has(id));

@@ -62,6 +62,10 @@ export class LocalPeer implements Peer {
     );
   }
 
+  async isEmpty(table: TableConfig): Promise<boolean> {
+    return (await readPage(this.adapter, await this.shape(table), null, 1)).length === 0;
+  }
+
   async readCursor(peer: string, table: string, direction: string): Promise<string | null> {
     const [row] = await this.adapter.query(
       this.adapter.db,
@@ -105,7 +109,7 @@ export class LocalPeer implements Peer {
     else if (table.capture === 'timestamp')
       next = { phase: 'ts', at: lookBack(cursor.at ?? null, table), key: null };
     else next = { phase: 'tombstones', hw: cursor.hw, after: null };
-    return { changes, cursor: encodeCursor(next), more: true, read: rows.length };
+    return { changes, cursor: encodeCursor(next), more: true, read: rows.length, snapshot: true };
   }
 
   private async pullTombstones(
@@ -134,7 +138,7 @@ export class LocalPeer implements Peer {
       entries.length === limit && last
         ? { phase: 'tombstones', hw: cursor.hw, after: String(last.pk) }
         : { phase: 'log', seq: cursor.hw };
-    return { changes, cursor: encodeCursor(next), more: true, read: entries.length };
+    return { changes, cursor: encodeCursor(next), more: true, read: entries.length, snapshot: false };
   }
 
   private async pullLog(
@@ -191,6 +195,7 @@ export class LocalPeer implements Peer {
       cursor: encodeCursor({ phase: 'log', seq }),
       more: entries.length === limit,
       read: entries.length,
+      snapshot: false,
     };
   }
 
@@ -228,7 +233,13 @@ export class LocalPeer implements Peer {
       raw.length === limit && last
         ? { phase: 'ts', at: last.at, key: last.key }
         : { phase: 'ts', at: lookBack(last?.at ?? cursor.at, table), key: null };
-    return { changes: page, cursor: encodeCursor(next), more: raw.length === limit, read: raw.length };
+    return {
+      changes: page,
+      cursor: encodeCursor(next),
+      more: raw.length === limit,
+      read: raw.length,
+      snapshot: false,
+    };
   }
 }
 

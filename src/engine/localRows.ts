@@ -1,7 +1,7 @@
 import type { Adapter, Db, SqlRow } from '../adapters/index.js';
 import { chunks, columnList, keyAfterClause, keyInClause } from '../adapters/sql.js';
 import { toCanonical } from '../core/canonical.js';
-import type { CanonicalRow, CanonicalValue, TableShape } from '../core/types.js';
+import type { CanonicalRow, CanonicalValue, ColumnKind, TableShape } from '../core/types.js';
 
 /** Row reads shared by pull and apply: canonical rows in, canonical rows out. */
 
@@ -86,15 +86,19 @@ export async function deleteKeys(
   }
 }
 
-/** Re-encodes a row from another database at this table's precision and scale, keeping only its columns. */
+/**
+ * Re-encodes a canonical row from another database for this table, keeping only its columns.
+ * Text, floats, JSON and binary are already canonical; times and decimals depend on the
+ * column (precision, scale), and integers, booleans and dates are checked so a value that
+ * does not fit fails here, before any write.
+ */
 export function fitRow(shape: TableShape, row: CanonicalRow): CanonicalRow {
   const out: CanonicalRow = {};
   for (const column of shape.columns) {
     const value = row[column.name] ?? null;
-    out[column.name] =
-      value === null || column.kind === 'json' || column.kind === 'binary'
-        ? value
-        : toCanonical(column, value);
+    out[column.name] = value === null || !REFIT.has(column.kind) ? value : toCanonical(column, value);
   }
   return out;
 }
+
+const REFIT = new Set<ColumnKind>(['timestamp', 'decimal', 'integer', 'boolean', 'date']);

@@ -10,6 +10,8 @@ export interface PullPage {
   more: boolean;
   /** Entries consumed, including those skipped because they came from the requester. */
   read: number;
+  /** A page of a snapshot: rows in key order, each key once. */
+  snapshot: boolean;
 }
 
 export interface CursorWrite {
@@ -28,6 +30,13 @@ export interface ApplyOptions {
   dryRun: boolean;
   /** Stored in the same transaction as the batch (a peer that keeps its cursors). */
   cursor?: CursorWrite;
+  /**
+   * A snapshot page into a table that was empty when the snapshot began: no key can be
+   * there yet but for a concurrent application write, which is kept. No lookups.
+   */
+  fresh?: boolean;
+  /** The rows come from a table with the same column kinds, precision and scale: already canonical for this one. */
+  fitted?: boolean;
 }
 
 /**
@@ -44,6 +53,8 @@ export interface Peer {
   shape(table: TableConfig): Promise<TableShape>;
   pull(table: TableConfig, cursor: string | null, limit: number, requester: string): Promise<PullPage>;
   apply(table: TableConfig, origin: string, changes: Change[], options: ApplyOptions): Promise<ApplyCounts>;
+  /** Whether the table holds no rows. */
+  isEmpty(table: TableConfig): Promise<boolean>;
   readCursor(peer: string, table: string, direction: string): Promise<string | null>;
   writeCursor(table: string, write: CursorWrite): Promise<void>;
 }

@@ -131,6 +131,9 @@ class FailingPeer implements Peer {
     }
     return counts;
   }
+  isEmpty(...args: Parameters<Peer['isEmpty']>) {
+    return this.inner.isEmpty(...args);
+  }
   readCursor(...args: Parameters<Peer['readCursor']>) {
     return this.inner.readCursor(...args);
   }

@@ -126,7 +126,7 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
       const rest = names.filter((n) => !shape.primaryKey.includes(n));
       // Never INSERT IGNORE: it also turns bad values into warnings. A no-op update skips existing keys.
       const onDuplicate =
-        mode === 'ignore' || rest.length === 0
+        mode !== 'upsert' || rest.length === 0
           ? `${quote(shape.primaryKey[0] as string)} = ${quote(shape.primaryKey[0] as string)}`
           : rest.map((n) => `${quote(n)} = VALUES(${quote(n)})`).join(', ');
       const size = rowsPerStatement(shape, adapter.caps.maxRowsPerStatement, adapter.caps.maxBindings);

@@ -9,6 +9,7 @@ import { quietKnex } from '../log.js';
 import { keyTextWith, parseKeyTextFor } from '../keys.js';
 import { columnList } from '../sql.js';
 import { postgresCaptureDdl } from './capture.js';
+import { copyRows } from './copy.js';
 import { introspectPostgres } from './introspect.js';
 
 // Times and dates come back as the text PostgreSQL prints (microseconds intact), not as JS Dates;
@@ -109,11 +110,12 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
     },
     async writeRows(trx, shape: TableShape, rows: CanonicalRow[], mode) {
       if (rows.length === 0) return;
+      if (mode === 'fresh' && (await copyRows(trx, quote, shape, rows))) return;
       const names = shape.columns.map((c) => c.name);
       const cols = columnList(quote, names);
       const rest = names.filter((n) => !shape.primaryKey.includes(n));
       const onConflict =
-        mode === 'ignore' || rest.length === 0
+        mode !== 'upsert' || rest.length === 0
           ? 'DO NOTHING'
           : `DO UPDATE SET ${rest.map((n) => `${quote(n)} = excluded.${quote(n)}`).join(', ')}`;
       const payload = rows.map((row) => {

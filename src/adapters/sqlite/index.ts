@@ -113,7 +113,7 @@ export function createSqliteAdapter(config: DatabaseConfig, label: string): Adap
       const names = shape.columns.map((c) => c.name);
       const rest = names.filter((n) => !shape.primaryKey.includes(n));
       const onConflict =
-        mode === 'ignore' || rest.length === 0
+        mode !== 'upsert' || rest.length === 0
           ? 'DO NOTHING'
           : `DO UPDATE SET ${rest.map((n) => `${quote(n)} = excluded.${quote(n)}`).join(', ')}`;
       const size = rowsPerStatement(shape, adapter.caps.maxRowsPerStatement, adapter.caps.maxBindings);
