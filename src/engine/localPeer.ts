@@ -62,8 +62,15 @@ export class LocalPeer implements Peer {
     );
   }
 
+  /** No rows and no tombstones: nothing an incoming row could be weighed against. */
   async isEmpty(table: TableConfig): Promise<boolean> {
-    return (await readPage(this.adapter, await this.shape(table), null, 1)).length === 0;
+    if ((await readPage(this.adapter, await this.shape(table), null, 1)).length > 0) return false;
+    const tombstones = await this.adapter.query(
+      this.adapter.db,
+      `SELECT 1 AS found FROM nsync_changes WHERE table_name = ? AND op = 'delete' LIMIT 1`,
+      [table.name],
+    );
+    return tombstones.length === 0;
   }
 
   async readCursor(peer: string, table: string, direction: string): Promise<string | null> {

@@ -53,7 +53,7 @@ export interface Peer {
   shape(table: TableConfig): Promise<TableShape>;
   pull(table: TableConfig, cursor: string | null, limit: number, requester: string): Promise<PullPage>;
   apply(table: TableConfig, origin: string, changes: Change[], options: ApplyOptions): Promise<ApplyCounts>;
-  /** Whether the table holds no rows. */
+  /** Whether the table holds no rows and remembers no deletes. */
   isEmpty(table: TableConfig): Promise<boolean>;
   readCursor(peer: string, table: string, direction: string): Promise<string | null>;
   writeCursor(table: string, write: CursorWrite): Promise<void>;

@@ -87,6 +87,7 @@ const TABLES = [
   { name: 'manual', conflict: 'manual' },
   { name: 'stamped', maintainTimestamp: true },
   { name: 'echo' },
+  { name: 'late' },
 ];
 
 describe.each(DIALECTS)('master-master on %s', (dialect) => {
@@ -121,13 +122,27 @@ describe.each(DIALECTS)('master-master on %s', (dialect) => {
     config = localConfig('master-master', a.url, b.url, TABLES);
     await install(config, { reporter: silentReporter });
     // A first run on the empty tables: from here on, changes come from the change logs.
-    const first = await syncLocal(config, { reporter: silentReporter });
+    const first = await syncLocal(config, {
+      tables: TABLES.map((t) => t.name).filter((n) => n !== 'late'),
+      reporter: silentReporter,
+    });
     expect(first.ok).toBe(true);
   });
 
   afterAll(async () => {
     await a?.drop();
     await b?.drop();
+  });
+
+  describe('a first exchange', () => {
+    it('does not bring back a row the target deleted before it, even into a table with no rows', async () => {
+      await a.knex('late').insert(row(1, 'older on A', at(-1000)));
+      await b.knex('late').insert(row(1, 'on B', at(-900)));
+      await b.knex('late').where({ id: 1 }).delete();
+      await sync('late');
+      expect(ids(await items(b, 'late'))).toEqual([]);
+      expect(ids(await items(a, 'late'))).toEqual([]);
+    });
   });
 
   describe('last-write-wins', () => {
