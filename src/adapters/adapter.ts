@@ -54,6 +54,8 @@ export interface Adapter {
   fromDriver(column: ColumnShape, value: unknown): unknown;
   /** Canonical value → what the driver binds for that column. */
   toDriver(column: ColumnShape, value: CanonicalValue): unknown;
+  /** A condition matching rows with these keys, and its bindings. */
+  keyMatch(shape: TableShape, keys: CanonicalValue[][]): { sql: string; bindings: unknown[] };
   /** The exact text the capture triggers write as `nsync_changes.pk` for a key. */
   keyText(shape: TableShape, key: CanonicalValue[]): string;
   /** Key values (canonical) from `nsync_changes.pk` text. */

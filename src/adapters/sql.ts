@@ -1,4 +1,4 @@
-import type { TableShape } from '../core/types.js';
+import type { CanonicalValue, ColumnShape, TableShape } from '../core/types.js';
 
 /** SQL fragments every dialect writes the same way, given its identifier quoting. */
 
@@ -22,6 +22,20 @@ export function keyInClause(
     return `${quote(keyColumns[0] as string)} IN (${Array.from({ length: count }, () => '?').join(', ')})`;
   }
   return `(${columnList(quote, keyColumns)}) IN (${placeholderRows(count, keyColumns.length)})`;
+}
+
+/** The generic key condition: an IN list of bound key values. */
+export function keyInMatch(
+  quote: (s: string) => string,
+  shape: TableShape,
+  keys: CanonicalValue[][],
+  toDriver: (column: ColumnShape, value: CanonicalValue) => unknown,
+): { sql: string; bindings: unknown[] } {
+  const columns = shape.primaryKey.map((name) => shape.columns.find((c) => c.name === name));
+  return {
+    sql: keyInClause(quote, shape.primaryKey, keys.length),
+    bindings: keys.flatMap((key) => columns.map((c, i) => (c ? toDriver(c, key[i] ?? null) : null))),
+  };
 }
 
 /** `"a" > ?` or `("a", "b") > (?, ?)`: the keyset condition for the page after a key. */

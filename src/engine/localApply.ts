@@ -4,7 +4,7 @@ import { chunks } from '../adapters/sql.js';
 import type { TableConfig } from '../config/types.js';
 import { keyId, rowHash } from '../core/canonical.js';
 import { decide, type LocalState } from '../core/lww.js';
-import { canonicalTimestamp, sqlTimestamp } from '../core/timestamp.js';
+import { canonicalTimestamp, compareTimestamps, sqlTimestamp } from '../core/timestamp.js';
 import {
   emptyCounts,
   type ApplyCounts,
@@ -20,6 +20,10 @@ type Write =
   | { kind: 'row'; row: CanonicalRow; fresh: boolean }
   | { kind: 'delete'; key: CanonicalValue[]; at: string }
   | { kind: 'tombstone'; key: CanonicalValue[]; at: string };
+
+// Stand-ins for hashes that cannot decide anything (the times differ): never equal.
+const UNTIED = '0';
+const UNTIED_INCOMING = '1';
 
 interface Requeue {
   key: CanonicalValue[];
@@ -71,11 +75,20 @@ export async function applyBatch(
       const id = keyId(change.key);
       const incoming: Change =
         change.op === 'upsert' && !options.fitted ? fitChange(shape, table, change) : change;
-      const local = state.get(id)?.state ?? { kind: 'absent' };
-      // Hashing is only needed against a row the target holds (or may hold later in this batch).
-      const hashed = incoming.op === 'upsert' && (local.kind === 'row' || repeated.has(id));
-      const hash = hashed ? rowHash(incoming.row) : null;
-      const decision = decide(incoming, hash, local, options.strategy, options.digits);
+      const held = state.get(id);
+      // Hashes matter only when both versions carry the same time (at the compared precision):
+      // otherwise the time decides, and the contents differ anyway (the time is a column).
+      // A key repeated in this batch keeps a real hash for its next version.
+      const tied =
+        incoming.op === 'upsert' &&
+        held?.state.kind === 'row' &&
+        compareTimestamps(incoming.at, held.state.at, options.digits) === 0;
+      const hash = incoming.op === 'upsert' && (tied || repeated.has(id)) ? rowHash(incoming.row) : null;
+      const local: LocalState =
+        held?.state.kind === 'row'
+          ? { ...held.state, hash: tied ? held.state.hash || rowHash(held.row ?? {}) : UNTIED }
+          : (held?.state ?? { kind: 'absent' });
+      const decision = decide(incoming, hash ?? UNTIED_INCOMING, local, options.strategy, options.digits);
       switch (decision.action) {
         case 'insert':
         case 'update': {
@@ -168,7 +181,7 @@ async function localState(
   for (const row of await rowsByKeys(adapter, trx, shape, keys, adapter.caps.rowLocks)) {
     const at = row[table.timestampColumn];
     state.set(keyId(keyOf(shape, row)), {
-      state: { kind: 'row', at: typeof at === 'string' ? at : null, hash: rowHash(row) },
+      state: { kind: 'row', at: typeof at === 'string' ? at : null, hash: '' },
       row,
     });
   }

@@ -1,5 +1,5 @@
 import type { Adapter, Db, SqlRow } from '../adapters/index.js';
-import { chunks, columnList, keyAfterClause, keyInClause } from '../adapters/sql.js';
+import { chunks, columnList, keyAfterClause } from '../adapters/sql.js';
 import { toCanonical } from '../core/canonical.js';
 import type { CanonicalRow, CanonicalValue, ColumnKind, TableShape } from '../core/types.js';
 
@@ -50,20 +50,15 @@ export async function rowsByKeys(
   lock: boolean,
 ): Promise<CanonicalRow[]> {
   const q = adapter.quote;
-  const perStatement = Math.floor(adapter.caps.maxBindings / shape.primaryKey.length);
+  const columns = columnList(
+    q,
+    shape.columns.map((c) => c.name),
+  );
   const out: CanonicalRow[] = [];
-  for (const part of chunks(keys, Math.min(perStatement, 5_000))) {
-    const sql = `SELECT ${columnList(
-      q,
-      shape.columns.map((c) => c.name),
-    )} FROM ${q(shape.name)}
-      WHERE ${keyInClause(q, shape.primaryKey, part.length)}${lock ? ' FOR UPDATE' : ''}`;
-    const rows = await adapter.query(
-      on,
-      sql,
-      part.flatMap((k) => keyBindings(adapter, shape, k)),
-    );
-    for (const r of rows) out.push(canonicalRow(adapter, shape, r));
+  for (const part of chunks(keys, keysPerStatement(adapter, shape))) {
+    const match = adapter.keyMatch(shape, part);
+    const sql = `SELECT ${columns} FROM ${q(shape.name)} WHERE ${match.sql}${lock ? ' FOR UPDATE' : ''}`;
+    for (const r of await adapter.query(on, sql, match.bindings)) out.push(canonicalRow(adapter, shape, r));
   }
   return out;
 }
@@ -75,15 +70,14 @@ export async function deleteKeys(
   shape: TableShape,
   keys: CanonicalValue[][],
 ): Promise<void> {
-  const q = adapter.quote;
-  const perStatement = Math.floor(adapter.caps.maxBindings / shape.primaryKey.length);
-  for (const part of chunks(keys, Math.min(perStatement, 5_000))) {
-    await adapter.query(
-      on,
-      `DELETE FROM ${q(shape.name)} WHERE ${keyInClause(q, shape.primaryKey, part.length)}`,
-      part.flatMap((k) => keyBindings(adapter, shape, k)),
-    );
+  for (const part of chunks(keys, keysPerStatement(adapter, shape))) {
+    const match = adapter.keyMatch(shape, part);
+    await adapter.query(on, `DELETE FROM ${adapter.quote(shape.name)} WHERE ${match.sql}`, match.bindings);
   }
+}
+
+function keysPerStatement(adapter: Adapter, shape: TableShape): number {
+  return Math.min(5_000, Math.floor(adapter.caps.maxBindings / shape.primaryKey.length));
 }
 
 /**

@@ -6,7 +6,7 @@ import type { CanonicalRow, CanonicalValue, ColumnShape, TableShape } from '../.
 import type { Adapter, Db, SqlRow } from '../adapter.js';
 import { quietKnex } from '../log.js';
 import { keyTextWith, parseKeyTextFor } from '../keys.js';
-import { chunks, columnList, placeholderRows, rowsPerStatement } from '../sql.js';
+import { chunks, columnList, keyInMatch, placeholderRows, rowsPerStatement } from '../sql.js';
 import { mysqlCaptureDdl } from './capture.js';
 import { introspectMysql } from './introspect.js';
 
@@ -94,6 +94,7 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
           return value;
       }
     },
+    keyMatch: (shape, keys) => keyInMatch(quote, shape, keys, adapter.toDriver),
     keyText: (_shape, key) => keyTextWith(', ', key),
     parseKeyText: (shape, text) => parseKeyTextFor(shape, text),
     captureDdl: mysqlCaptureDdl,

@@ -86,6 +86,23 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
       if (column.kind === 'binary') return `\\x${Buffer.from(String(value), 'base64').toString('hex')}`;
       return value;
     },
+    keyMatch(shape, keys) {
+      // One JSON parameter, typed by the table's own columns, instead of a placeholder per value.
+      const cols = columnList(quote, shape.primaryKey);
+      const columns = shape.primaryKey.map((name) => shape.columns.find((c) => c.name === name));
+      const payload = keys.map((key) =>
+        Object.fromEntries(
+          shape.primaryKey.map((name, i) => [
+            name,
+            columns[i] ? adapter.toDriver(columns[i], key[i] ?? null) : null,
+          ]),
+        ),
+      );
+      return {
+        sql: `(${cols}) IN (SELECT ${cols} FROM json_populate_recordset(null::${quote(shape.name)}, ?::json))`,
+        bindings: [JSON.stringify(payload)],
+      };
+    },
     keyText: (_shape, key) => keyTextWith(', ', key),
     parseKeyText: (shape, text) => parseKeyTextFor(shape, text),
     captureDdl: postgresCaptureDdl,

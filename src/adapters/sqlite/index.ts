@@ -6,7 +6,7 @@ import type { CanonicalRow, CanonicalValue, ColumnShape, TableShape } from '../.
 import type { Adapter, Db } from '../adapter.js';
 import { quietKnex } from '../log.js';
 import { keyTextWith, parseKeyTextFor } from '../keys.js';
-import { columnList, placeholderRows } from '../sql.js';
+import { columnList, keyInMatch, placeholderRows } from '../sql.js';
 import { sqliteCaptureDdl } from './capture.js';
 import { introspectSqlite } from './introspect.js';
 import { prepared, runStatement, withConnection } from './statements.js';
@@ -86,6 +86,7 @@ export function createSqliteAdapter(config: DatabaseConfig, label: string): Adap
           return value;
       }
     },
+    keyMatch: (shape, keys) => keyInMatch(quote, shape, keys, adapter.toDriver),
     keyText: (_shape, key) => keyTextWith(',', key),
     parseKeyText: (shape, text) => parseKeyTextFor(shape, text),
     captureDdl: sqliteCaptureDdl,
