@@ -64,6 +64,7 @@ export async function repairDrift(
   const shape = await master.shape(table);
   for (;;) {
     const page = await slave.pull(table, cursor, table.batchSize, master.id);
+    if (page.changes.length === 0 && page.cursor === cursor) break;
     const keys = page.changes.map((c) => c.key);
     const rows = new Map(
       (await rowsByKeys(master.adapter, master.adapter.db, shape, keys, false)).map((r) => [

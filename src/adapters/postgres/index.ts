@@ -112,8 +112,9 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
         // An entry an open transaction is rewriting is skipped, not waited for: it gets a
         // number in a later round, after that transaction commits — still after all read so far.
         await trx.raw(
-          `UPDATE nsync_changes SET seq = nextval('nsync_seq')
-           WHERE (table_name, pk) IN (SELECT table_name, pk FROM nsync_changes WHERE seq IS NULL FOR UPDATE SKIP LOCKED)`,
+          `UPDATE nsync_changes c SET seq = nextval('nsync_seq')
+           FROM (SELECT ctid FROM nsync_changes WHERE seq IS NULL FOR UPDATE SKIP LOCKED) AS todo
+           WHERE c.ctid = todo.ctid`,
         );
         const [row] = await adapter.query(
           trx,
