@@ -73,6 +73,12 @@ export interface Adapter {
    * into an empty table), written the fastest way the database has.
    */
   writeRows(trx: Knex.Transaction, shape: TableShape, rows: CanonicalRow[], mode: WriteMode): Promise<void>;
+  /**
+   * Lets the transaction commit without waiting for its log flush. Only for a batch whose
+   * cursor commits in the same transaction: a crash can then lose the batch only together
+   * with its cursor, and the batch is sent again. A no-op where the database has no such setting.
+   */
+  deferFlush(trx: Knex.Transaction): Promise<void>;
   /** Runs `fn` in a transaction at the isolation level the change log needs. */
   transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

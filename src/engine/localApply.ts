@@ -55,6 +55,7 @@ export async function applyBatch(
   const counts = emptyCounts();
   const work = async (trx: Knex.Transaction) => {
     await adapter.setOrigin(trx, options.replica ? '-' : origin);
+    if (options.cursor) await adapter.deferFlush(trx);
     if (options.fresh) {
       const rows = changes.flatMap((c) =>
         c.op === 'upsert' ? [options.fitted ? c.row : fitRow(shape, c.row)] : [],

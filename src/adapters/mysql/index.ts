@@ -142,6 +142,7 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
         );
       }
     },
+    deferFlush: async () => undefined,
     transaction: (fn) => db.transaction(fn, READ_COMMITTED),
     close: () => db.destroy(),
   };

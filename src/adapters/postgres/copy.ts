@@ -53,7 +53,12 @@ export async function copyRows(
     const lines = function* () {
       let chunk = '';
       for (const row of rows) {
-        chunk += columns.map((c) => copyText(c, row[c.name] ?? null)).join('\t') + '\n';
+        let line = '';
+        for (let i = 0; i < columns.length; i++) {
+          const column = columns[i] as ColumnShape;
+          line += (i === 0 ? '' : '\t') + copyText(column, row[column.name] ?? null);
+        }
+        chunk += `${line}\n`;
         if (chunk.length > 65_536) {
           yield chunk;
           chunk = '';

@@ -147,6 +147,10 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
         [JSON.stringify(payload)],
       );
     },
+    async deferFlush(trx) {
+      // https://www.postgresql.org/docs/current/wal-async-commit.html: atomic, just not yet durable.
+      await trx.raw(`SET LOCAL synchronous_commit TO OFF`);
+    },
     transaction: (fn) => db.transaction(fn),
     close: () => db.destroy(),
   };

@@ -126,6 +126,7 @@ export function createSqliteAdapter(config: DatabaseConfig, label: string): Adap
           statement.run(shape.columns.map((c) => adapter.toDriver(c, row[c.name] ?? null)));
       });
     },
+    deferFlush: async () => undefined,
     transaction: (fn) => db.transaction(fn),
     close: () => db.destroy(),
   };
