@@ -43,6 +43,13 @@ export async function main(argv: string[]): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
   };
+  // A reader that went away (`nsync sync --json | head -1`) must not stop a sync half way:
+  // what can no longer be printed is dropped, and the run finishes with its own exit code.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   // exitCode rather than exit(): stdout is flushed before the process ends.
   process.exitCode = await run(argv, io);
 }

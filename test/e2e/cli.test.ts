@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/index.js';
 import { lockPath } from '../../src/engine/lock.js';
 import { ITEMS_DDL } from '../helpers/databases.js';
-import { requireBuilt, runNsync, type CliResult } from '../helpers/cli.js';
+import { BIN, requireBuilt, runNsync, type CliResult } from '../helpers/cli.js';
 
 /**
  * The built `nsync` binary as cron runs it: exit codes (DESIGN §7), and messages on stderr
@@ -237,6 +237,27 @@ describe('nsync binary: the run lock', () => {
     } finally {
       rmSync(lock, { force: true });
     }
+  });
+});
+
+describe('nsync binary: output nobody reads', () => {
+  it('finishes the sync when its reader goes away (`nsync sync --json | head -1`)', async () => {
+    const ws = new Workspace();
+    withItems(ws, OTHERS_DDL);
+    ws.writeConfig('nsync.config.json', configFor([{ name: 'items' }, { name: 'others' }]));
+    expectExit(await ws.run('install'), 0);
+    const child = spawn(process.execPath, [BIN, 'sync', '--json'], {
+      cwd: ws.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader is gone before nsync writes a line: every write to stdout fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(code).toBe(0);
+    expect(count(ws, 'slave.db', 'items')).toBe(1);
   });
 });
 
