@@ -46,6 +46,9 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
     x.reporter.event({ type: 'table-end', result });
     return result;
   };
+  // The page being read ahead; a failed batch waits for it, so nothing still runs on the
+  // source's connections when the caller closes them.
+  let next: Promise<PullPage> | null = null;
   try {
     const { digits, fitted } = await compareShapes(x);
     let cursor = await x.cursorHome.readCursor(x.cursorKey.peer, x.table.name, x.cursorKey.direction);
@@ -53,7 +56,7 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
     // A first snapshot into an empty table needs no lookups: see ApplyOptions.fresh.
     let emptyTarget = cursor === null && (await x.target.isEmpty(x.table));
     const pull = (from: string | null) => x.source.pull(x.table, from, x.table.batchSize, x.target.id);
-    let next: Promise<PullPage> | null = pull(cursor);
+    next = pull(cursor);
     while (next) {
       let page: PullPage;
       try {
@@ -89,6 +92,7 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
     if (x.afterwards) await x.afterwards(counts);
     return finish();
   } catch (error) {
+    await next?.catch(() => undefined);
     return finish(`${x.table.name} (${x.direction}): ${messageOf(error)}`);
   }
 }
