@@ -6,44 +6,24 @@ import type { LocalPeer } from '../../src/engine/localPeer.js';
 import type { Peer } from '../../src/engine/peer.js';
 import { createTestDatabase, DIALECTS, ITEMS_DDL, type TestDatabase } from '../helpers/databases.js';
 import { localConfig } from '../helpers/configs.js';
+import { DelegatingPeer } from '../helpers/peers.js';
 
 const ROWS = 2_500;
 const BATCH = 300;
 
 /** A real peer that remembers the largest page it read and the largest batch it was given. */
-class Recording implements Peer {
+class Recording extends DelegatingPeer {
   largestPull = 0;
   largestApply = 0;
-  constructor(private readonly inner: LocalPeer) {}
-  get id() {
-    return this.inner.id;
-  }
-  get label() {
-    return this.inner.label;
-  }
-  get changeLogDigits() {
-    return this.inner.changeLogDigits;
-  }
-  shape(...args: Parameters<Peer['shape']>) {
-    return this.inner.shape(...args);
-  }
-  isEmpty(...args: Parameters<Peer['isEmpty']>) {
-    return this.inner.isEmpty(...args);
-  }
-  async pull(...args: Parameters<Peer['pull']>) {
+
+  override async pull(...args: Parameters<Peer['pull']>) {
     const page = await this.inner.pull(...args);
     this.largestPull = Math.max(this.largestPull, page.changes.length);
     return page;
   }
-  apply(...args: Parameters<Peer['apply']>) {
+  override apply(...args: Parameters<Peer['apply']>) {
     this.largestApply = Math.max(this.largestApply, args[2].length);
     return this.inner.apply(...args);
-  }
-  readCursor(...args: Parameters<Peer['readCursor']>) {
-    return this.inner.readCursor(...args);
-  }
-  writeCursor(...args: Parameters<Peer['writeCursor']>) {
-    return this.inner.writeCursor(...args);
   }
 }
 

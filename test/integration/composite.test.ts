@@ -3,6 +3,7 @@ import { install, syncLocal, silentReporter, type NsyncConfig, type RunResult } 
 import type { Dialect } from '../../src/core/types.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 import { localConfig } from '../helpers/configs.js';
+import { iso, raw, updatedAtText } from '../helpers/rows.js';
 
 /** Tables keyed by (order_id, line_no): inserts, updates, deletes and key changes, both modes. */
 
@@ -21,29 +22,10 @@ interface Line {
   updated_at: string | null;
 }
 
-async function raw(db: TestDatabase, sql: string): Promise<Record<string, unknown>[]> {
-  const result = await db.knex.raw(sql);
-  return db.dialect === 'postgres' ? result.rows : db.dialect === 'mysql' ? result[0] : result;
-}
-
-function iso(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z?$/.exec(String(value));
-  if (!m) throw new Error(`unexpected time ${String(value)}`);
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  return `${m[1]}T${m[2]}${frac ? `.${frac}` : ''}Z`;
-}
-
 async function lines(db: TestDatabase, table: string): Promise<Line[]> {
-  const ts =
-    db.dialect === 'postgres'
-      ? 'updated_at::text'
-      : db.dialect === 'mysql'
-        ? 'CAST(updated_at AS CHAR)'
-        : 'updated_at';
   const rows = await raw(
     db,
-    `SELECT order_id, line_no, sku, qty, ${ts} AS updated_at FROM ${table} ORDER BY order_id, line_no`,
+    `SELECT order_id, line_no, sku, qty, ${updatedAtText(db)} AS updated_at FROM ${table} ORDER BY order_id, line_no`,
   );
   return rows.map((r) => ({
     order_id: Number(r.order_id),

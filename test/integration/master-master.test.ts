@@ -10,6 +10,7 @@ import {
 import { emptyCounts } from '../../src/core/types.js';
 import { createTestDatabase, DIALECTS, ITEMS_DDL, type TestDatabase } from '../helpers/databases.js';
 import { localConfig } from '../helpers/configs.js';
+import { items, iso, raw, type Item } from '../helpers/rows.js';
 
 /**
  * master-master: last-write-wins both ways, deletes and their times, ties, the other conflict
@@ -19,49 +20,6 @@ import { localConfig } from '../helpers/configs.js';
  * A delete is stamped by the database clock when it happens, so it is newer than any
  * `at(-n)` and older than any `at(+n)`.
  */
-
-interface Item {
-  id: number;
-  name: string | null;
-  qty: number | null;
-  price: string | null;
-  note: string | null;
-  updated_at: string | null;
-}
-
-async function raw(db: TestDatabase, sql: string): Promise<Record<string, unknown>[]> {
-  const result = await db.knex.raw(sql);
-  return db.dialect === 'postgres' ? result.rows : db.dialect === 'mysql' ? result[0] : result;
-}
-
-function iso(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z?$/.exec(String(value));
-  if (!m) throw new Error(`unexpected time ${String(value)}`);
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  return `${m[1]}T${m[2]}${frac ? `.${frac}` : ''}Z`;
-}
-
-async function items(db: TestDatabase, table: string): Promise<Item[]> {
-  const ts =
-    db.dialect === 'postgres'
-      ? 'updated_at::text'
-      : db.dialect === 'mysql'
-        ? 'CAST(updated_at AS CHAR)'
-        : 'updated_at';
-  const rows = await raw(
-    db,
-    `SELECT id, name, qty, price, note, ${ts} AS updated_at FROM ${table} ORDER BY id`,
-  );
-  return rows.map((r) => ({
-    id: Number(r.id),
-    name: r.name === null ? null : String(r.name),
-    qty: r.qty === null ? null : Number(r.qty),
-    price: r.price === null ? null : typeof r.price === 'number' ? r.price.toFixed(2) : String(r.price),
-    note: r.note === null ? null : String(r.note),
-    updated_at: iso(r.updated_at),
-  }));
-}
 
 const byId = (rows: Item[], id: number) => rows.find((r) => r.id === id);
 const ids = (rows: Item[]) => rows.map((r) => r.id);

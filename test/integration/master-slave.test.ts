@@ -11,52 +11,9 @@ import {
 } from '../../src/index.js';
 import { createTestDatabase, DIALECTS, ITEMS_DDL, type TestDatabase } from '../helpers/databases.js';
 import { localConfig } from '../helpers/configs.js';
+import { items } from '../helpers/rows.js';
 
 /** master-slave: the slave becomes and stays a copy of the master, whatever is done to it. */
-
-interface Item {
-  id: number;
-  name: string | null;
-  qty: number | null;
-  price: string | null;
-  note: string | null;
-  updated_at: string | null;
-}
-
-async function raw(db: TestDatabase, sql: string): Promise<Record<string, unknown>[]> {
-  const result = await db.knex.raw(sql);
-  return db.dialect === 'postgres' ? result.rows : db.dialect === 'mysql' ? result[0] : result;
-}
-
-function iso(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z?$/.exec(String(value));
-  if (!m) throw new Error(`unexpected time ${String(value)}`);
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  return `${m[1]}T${m[2]}${frac ? `.${frac}` : ''}Z`;
-}
-
-/** Every row of an items-shaped table, normalised so that dialects compare. */
-async function items(db: TestDatabase, table: string): Promise<Item[]> {
-  const ts =
-    db.dialect === 'postgres'
-      ? 'updated_at::text'
-      : db.dialect === 'mysql'
-        ? 'CAST(updated_at AS CHAR)'
-        : 'updated_at';
-  const rows = await raw(
-    db,
-    `SELECT id, name, qty, price, note, ${ts} AS updated_at FROM ${table} ORDER BY id`,
-  );
-  return rows.map((r) => ({
-    id: Number(r.id),
-    name: r.name === null ? null : String(r.name),
-    qty: r.qty === null ? null : Number(r.qty),
-    price: r.price === null ? null : typeof r.price === 'number' ? r.price.toFixed(2) : String(r.price),
-    note: r.note === null ? null : String(r.note),
-    updated_at: iso(r.updated_at),
-  }));
-}
 
 const createItems = (db: TestDatabase, table: string) =>
   db.knex.raw(ITEMS_DDL[db.dialect].replace('CREATE TABLE items', `CREATE TABLE ${table}`));

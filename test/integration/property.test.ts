@@ -9,6 +9,7 @@ import type { LocalPeer } from '../../src/engine/localPeer.js';
 import type { Peer } from '../../src/engine/peer.js';
 import { createTestDatabase, ITEMS_DDL, type TestDatabase } from '../helpers/databases.js';
 import { localConfig } from '../helpers/configs.js';
+import { DelegatingPeer } from '../helpers/peers.js';
 
 /**
  * Convergence and last-write-wins as properties (DESIGN §1.1–1.5, §4): random interleavings
@@ -92,32 +93,19 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
 const commandsArb = fc.array(commandArb, { minLength: 1, maxLength: 25 });
 
 /** A target whose `apply` fails on its n-th call, before or after delegating. */
-class FailingPeer implements Peer {
+class FailingPeer extends DelegatingPeer {
   calls = 0;
   failed = false;
 
   constructor(
-    private readonly inner: LocalPeer,
+    inner: LocalPeer,
     private readonly failOn: number,
     private readonly when: 'before' | 'after',
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  get id() {
-    return this.inner.id;
-  }
-  get label() {
-    return this.inner.label;
-  }
-  get changeLogDigits() {
-    return this.inner.changeLogDigits;
-  }
-  shape(...args: Parameters<Peer['shape']>) {
-    return this.inner.shape(...args);
-  }
-  pull(...args: Parameters<Peer['pull']>) {
-    return this.inner.pull(...args);
-  }
-  async apply(...args: Parameters<Peer['apply']>) {
+  override async apply(...args: Parameters<Peer['apply']>) {
     this.calls++;
     const failing = this.calls === this.failOn;
     if (failing && this.when === 'before') {
@@ -130,15 +118,6 @@ class FailingPeer implements Peer {
       throw new Error('injected failure after the batch committed');
     }
     return counts;
-  }
-  isEmpty(...args: Parameters<Peer['isEmpty']>) {
-    return this.inner.isEmpty(...args);
-  }
-  readCursor(...args: Parameters<Peer['readCursor']>) {
-    return this.inner.readCursor(...args);
-  }
-  writeCursor(...args: Parameters<Peer['writeCursor']>) {
-    return this.inner.writeCursor(...args);
   }
 }
 
