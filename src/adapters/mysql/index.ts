@@ -1,10 +1,11 @@
 import knexFactory from 'knex';
 import type { Knex } from 'knex';
 import type { DatabaseConfig } from '../../config/types.js';
-import { canonicalTimestamp, sqlTimestamp } from '../../core/timestamp.js';
-import type { CanonicalRow, CanonicalValue, ColumnShape, TableShape } from '../../core/types.js';
+import { canonicalTimestamp } from '../../core/timestamp.js';
+import type { CanonicalRow, ColumnShape, TableShape } from '../../core/types.js';
 import type { Adapter, Db, SqlRow } from '../adapter.js';
 import { quietKnex } from '../log.js';
+import { boundValue } from '../values.js';
 import { keyTextWith, parseKeyTextFor } from '../keys.js';
 import { chunks, columnList, keyInMatch, placeholderRows, rowsPerStatement } from '../sql.js';
 import { mysqlCaptureDdl } from './capture.js';
@@ -79,21 +80,7 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
       if (column.kind === 'text' && Buffer.isBuffer(value)) return value.toString('utf8');
       return value;
     },
-    toDriver(column: ColumnShape, value: CanonicalValue): unknown {
-      if (value === null) return null;
-      switch (column.kind) {
-        case 'boolean':
-          return value ? 1 : 0;
-        case 'timestamp':
-          return sqlTimestamp(String(value), column.precision ?? 0);
-        case 'binary':
-          return Buffer.from(String(value), 'base64');
-        case 'json':
-          return JSON.stringify(value);
-        default:
-          return value;
-      }
-    },
+    toDriver: boundValue,
     keyMatch: (shape, keys) => keyInMatch(quote, shape, keys, adapter.toDriver),
     keyText: (_shape, key) => keyTextWith(', ', key),
     parseKeyText: (shape, text) => parseKeyTextFor(shape, text),

@@ -1,10 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import knexFactory from 'knex';
 import type { DatabaseConfig } from '../../config/types.js';
-import { canonicalTimestamp, sqlTimestamp } from '../../core/timestamp.js';
+import { canonicalTimestamp } from '../../core/timestamp.js';
 import type { CanonicalRow, CanonicalValue, ColumnShape, TableShape } from '../../core/types.js';
 import type { Adapter, Db } from '../adapter.js';
 import { quietKnex } from '../log.js';
+import { boundValue } from '../values.js';
 import { keyTextWith, parseKeyTextFor } from '../keys.js';
 import { columnList, keyInMatch, placeholderRows } from '../sql.js';
 import { sqliteCaptureDdl } from './capture.js';
@@ -70,21 +71,9 @@ export function createSqliteAdapter(config: DatabaseConfig, label: string): Adap
       return value;
     },
     toDriver(column: ColumnShape, value: CanonicalValue): unknown {
-      if (value === null) return null;
-      switch (column.kind) {
-        case 'boolean':
-          return value ? 1 : 0;
-        case 'integer':
-          return typeof value === 'string' ? BigInt(value) : value;
-        case 'timestamp':
-          return sqlTimestamp(String(value), column.precision ?? 6);
-        case 'binary':
-          return Buffer.from(String(value), 'base64');
-        case 'json':
-          return JSON.stringify(value);
-        default:
-          return value;
-      }
+      // Integers beyond 2^53 travel as strings; SQLite binds them as 64-bit integers.
+      if (column.kind === 'integer' && typeof value === 'string') return BigInt(value);
+      return boundValue(column, value);
     },
     keyMatch: (shape, keys) => keyInMatch(quote, shape, keys, adapter.toDriver),
     keyText: (_shape, key) => keyTextWith(',', key),
