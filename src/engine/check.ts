@@ -89,6 +89,14 @@ async function checkTable(config: NsyncConfig, table: TableConfig, peer: LocalPe
         message: `key ${auto.name} is auto-increment on a master-master table: two databases can hand out the same id for different rows`,
       });
     }
+    if (table.conflict === 'target-wins' && config.mode === 'master-master') {
+      items.push({
+        level: 'warn',
+        subject,
+        message:
+          'conflict target-wins on a master-master table: each side keeps its own version of rows both hold, so the two never converge',
+      });
+    }
   } catch (error) {
     items.push({ level: 'error', subject, message: messageOf(error) });
   }

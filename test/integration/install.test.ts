@@ -166,6 +166,16 @@ describe.each(DIALECTS)('install, check and uninstall on %s', (dialect) => {
     expect(installed).toHaveLength(2);
   });
 
+  it('check warns that target-wins cannot converge on a master-master table', async () => {
+    const twoWay = localConfig('master-master', master.url, slave.url, [
+      { name: 'items', conflict: 'target-wins' },
+    ]);
+    const report = await check(twoWay);
+    const warnings = report.items.filter((i) => i.level === 'warn' && i.message.includes('target-wins'));
+    expect(warnings).toHaveLength(2);
+    expect(report.ok).toBe(true);
+  });
+
   it("uninstall removes nsync's tables and triggers and keeps the application's tables and rows", async () => {
     const before = { master: await rowsOf(master, 'items'), slave: await rowsOf(slave, 'items') };
     await uninstall(config, { reporter: silentReporter });
