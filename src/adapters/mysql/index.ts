@@ -16,6 +16,22 @@ const quote = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 // application transactions hold uncommitted (semi-consistent reads skip them).
 const READ_COMMITTED = { isolationLevel: 'read committed' as const };
 
+interface Mysql2Connection {
+  query(sql: string, values: unknown[], callback: (error: Error | null) => void): void;
+}
+
+/**
+ * A large statement straight on the transaction's mysql2 connection: knex would first
+ * rewrite each of its thousands of placeholders; mysql2 formats the values itself.
+ */
+async function rawQuery(trx: Knex.Transaction, sql: string, values: unknown[]): Promise<void> {
+  const client = trx.client as unknown as { acquireConnection(): Promise<Mysql2Connection> };
+  const connection = await client.acquireConnection();
+  await new Promise<void>((resolve, reject) =>
+    connection.query(sql, values, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
 export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapter {
   if (!('host' in config.connection)) throw new Error('mysql needs host, user and database');
   const db = knexFactory({
@@ -122,10 +138,11 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
         const bindings = part.flatMap((row) =>
           shape.columns.map((c) => adapter.toDriver(c, row[c.name] ?? null)),
         );
-        await trx.raw(
+        await rawQuery(
+          trx,
           `INSERT INTO ${quote(shape.name)} (${columnList(quote, names)}) VALUES ${placeholderRows(part.length, names.length)}
            ON DUPLICATE KEY UPDATE ${onDuplicate}`,
-          bindings as Knex.RawBinding[],
+          bindings,
         );
       }
     },
