@@ -14,7 +14,8 @@ import {
 } from '../../src/adapters/sql.js';
 import { sqliteCaptureDdl } from '../../src/adapters/sqlite/capture.js';
 import type { TableConfig } from '../../src/config/types.js';
-import type { CanonicalValue, ColumnShape, TableShape } from '../../src/core/types.js';
+import type { CanonicalValue, TableShape } from '../../src/core/types.js';
+import { column } from '../helpers/shapes.js';
 
 /** The capture DDL builders are pure: table config + shape in, SQL text out (DESIGN §2). */
 
@@ -29,20 +30,6 @@ const tableConfig = (over: Partial<TableConfig> = {}): TableConfig => ({
   batchSize: 5000,
   lookbackSeconds: 60,
   ...over,
-});
-
-const column = (
-  name: string,
-  kind: ColumnShape['kind'],
-  dbType: string,
-  extra: Partial<ColumnShape> = {},
-) => ({
-  name,
-  kind,
-  dbType,
-  nullable: false,
-  autoIncrement: false,
-  ...extra,
 });
 
 const shapeOf = (tsType: string, over: Partial<TableShape> = {}): TableShape => ({

@@ -5,6 +5,7 @@ import { createPostgresAdapter } from '../../src/adapters/postgres/index.js';
 import type { DatabaseConfig } from '../../src/config/types.js';
 import { toCanonical } from '../../src/core/canonical.js';
 import type { ColumnShape, TableShape } from '../../src/core/types.js';
+import { column } from '../helpers/shapes.js';
 
 /**
  * `Adapter.keyText` must be "the exact text the capture triggers write as nsync_changes.pk"
@@ -29,19 +30,6 @@ afterAll(async () => {
   await mysql.close();
 });
 
-const column = (
-  name: string,
-  kind: ColumnShape['kind'],
-  dbType: string,
-  extra: Partial<ColumnShape> = {},
-) => ({
-  name,
-  kind,
-  dbType,
-  nullable: false,
-  autoIncrement: false,
-  ...extra,
-});
 const shape = (...columns: ColumnShape[]): TableShape => ({
   name: 't',
   primaryKey: columns.map((c) => c.name),
