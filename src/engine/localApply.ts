@@ -13,7 +13,7 @@ import {
   type Change,
   type TableShape,
 } from '../core/types.js';
-import { deleteKeys, fitRow, keyOf, rowsByKeys } from './localRows.js';
+import { deleteKeys, fitRow, keyOf, rowsByKeys, rowTime, upsertOf } from './localRows.js';
 import type { ApplyOptions } from './peer.js';
 
 type Write =
@@ -162,9 +162,7 @@ function repeatedKeys(changes: Change[]): Set<string> {
 }
 
 function fitChange(shape: TableShape, table: TableConfig, change: Change & { op: 'upsert' }): Change {
-  const row = fitRow(shape, change.row);
-  const at = row[table.timestampColumn];
-  return { op: 'upsert', key: change.key, row, at: typeof at === 'string' ? at : null };
+  return upsertOf(table, shape, fitRow(shape, change.row), change.key);
 }
 
 async function localState(
@@ -180,9 +178,8 @@ async function localState(
   const keys = [...unique.values()];
   const state = new Map<string, { state: LocalState; row: CanonicalRow | null }>();
   for (const row of await rowsByKeys(adapter, trx, shape, keys, adapter.caps.rowLocks)) {
-    const at = row[table.timestampColumn];
     state.set(keyId(keyOf(shape, row)), {
-      state: { kind: 'row', at: typeof at === 'string' ? at : null, hash: '' },
+      state: { kind: 'row', at: rowTime(table, row), hash: '' },
       row,
     });
   }

@@ -1,12 +1,12 @@
-import type { Adapter, SqlRow } from '../adapters/index.js';
+import type { Adapter } from '../adapters/index.js';
 import type { TableConfig } from '../config/types.js';
 import { keyId } from '../core/canonical.js';
 import { decodeCursor, encodeCursor, type Cursor } from '../core/cursor.js';
 import { NsyncError } from '../core/errors.js';
-import { canonicalTimestamp, sqlTimestamp } from '../core/timestamp.js';
+import { canonicalTimestamp } from '../core/timestamp.js';
 import type { CanonicalValue, Change, TableShape } from '../core/types.js';
 import { applyBatch, storeCursor } from './localApply.js';
-import { canonicalRow, keyOf, readPage, rowsByKeys } from './localRows.js';
+import { canonicalRow, keyOf, readPage, rowsByKeys, upsertOf } from './localRows.js';
 import type { CursorWrite, Peer, PullPage } from './peer.js';
 import { resolveShape } from './shape.js';
 
@@ -106,10 +106,7 @@ export class LocalPeer implements Peer {
     limit: number,
   ): Promise<PullPage> {
     const rows = await readPage(this.adapter, shape, cursor.key, limit);
-    const changes: Change[] = rows.map((row) => {
-      const at = row[table.timestampColumn];
-      return { op: 'upsert', key: keyOf(shape, row), row, at: typeof at === 'string' ? at : null };
-    });
+    const changes = rows.map((row) => upsertOf(table, shape, row));
     const last = changes.at(-1);
     let next: Cursor;
     if (rows.length === limit && last) next = { ...cursor, key: last.key };
@@ -192,8 +189,7 @@ export class LocalPeer implements Peer {
       // The row as it is now; if it is gone, its delete has a later entry.
       const row = rows.get(keyId(key));
       if (!row) continue;
-      const at = row[table.timestampColumn];
-      changes.push({ op: 'upsert', key, row, at: typeof at === 'string' ? at : null });
+      changes.push(upsertOf(table, shape, row, key));
     }
     const last = entries.at(-1);
     const seq = last ? Number(last.seq) : after;
@@ -234,7 +230,7 @@ export class LocalPeer implements Peer {
        ORDER BY ${keyCols.map(q).join(', ')} LIMIT ${Number(limit)}`,
       bindings,
     );
-    const page = readRowsAsChanges(this, table, shape, raw);
+    const page = raw.map((r) => upsertOf(table, shape, canonicalRow(this.adapter, shape, r)));
     const last = page.at(-1);
     const next: Cursor =
       raw.length === limit && last
@@ -250,17 +246,9 @@ export class LocalPeer implements Peer {
   }
 }
 
-function readRowsAsChanges(peer: LocalPeer, table: TableConfig, shape: TableShape, raw: SqlRow[]): Change[] {
-  return raw.map((r) => {
-    const row = canonicalRow(peer.adapter, shape, r);
-    const at = row[table.timestampColumn];
-    return { op: 'upsert', key: keyOf(shape, row), row, at: typeof at === 'string' ? at : null };
-  });
-}
-
 /** The time a timestamp reader restarts from: `lookbackSeconds` before what it has seen. */
 function lookBack(at: string | null, table: TableConfig): string | null {
   if (at === null) return null;
-  const ms = Date.parse(sqlTimestamp(at).replace(' ', 'T') + 'Z') - table.lookbackSeconds * 1000;
+  const ms = Date.parse(at) - table.lookbackSeconds * 1000;
   return canonicalTimestamp(new Date(ms));
 }

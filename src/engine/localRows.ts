@@ -1,7 +1,8 @@
 import type { Adapter, Db, SqlRow } from '../adapters/index.js';
 import { chunks, columnList, keyAfterClause } from '../adapters/sql.js';
 import { toCanonical } from '../core/canonical.js';
-import type { CanonicalRow, CanonicalValue, ColumnKind, TableShape } from '../core/types.js';
+import type { TableConfig } from '../config/types.js';
+import type { CanonicalRow, CanonicalValue, Change, ColumnKind, TableShape } from '../core/types.js';
 
 /** Row reads shared by pull and apply: canonical rows in, canonical rows out. */
 
@@ -14,6 +15,22 @@ export function canonicalRow(adapter: Adapter, shape: TableShape, raw: SqlRow): 
 
 export function keyOf(shape: TableShape, row: CanonicalRow): CanonicalValue[] {
   return shape.primaryKey.map((k) => row[k] ?? null);
+}
+
+/** A row's timestamp column (canonical), or null when it has none. */
+export function rowTime(table: TableConfig, row: CanonicalRow): string | null {
+  const at = row[table.timestampColumn];
+  return typeof at === 'string' ? at : null;
+}
+
+/** The change that carries a row as it is now. */
+export function upsertOf(
+  table: TableConfig,
+  shape: TableShape,
+  row: CanonicalRow,
+  key = keyOf(shape, row),
+): Change {
+  return { op: 'upsert', key, row, at: rowTime(table, row) };
 }
 
 function keyBindings(adapter: Adapter, shape: TableShape, key: CanonicalValue[]): unknown[] {

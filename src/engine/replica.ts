@@ -1,7 +1,7 @@
 import type { TableConfig } from '../config/types.js';
 import { keyId } from '../core/canonical.js';
 import { addCounts, type ApplyCounts, type Change } from '../core/types.js';
-import { deleteKeys, keyOf, readPage, rowsByKeys } from './localRows.js';
+import { deleteKeys, keyOf, readPage, rowsByKeys, upsertOf } from './localRows.js';
 import type { LocalPeer } from './localPeer.js';
 
 /**
@@ -76,8 +76,7 @@ export async function repairDrift(
     const fixes: Change[] = keys.map((k) => {
       const row = rows.get(keyId(k));
       if (!row) return { op: 'delete', key: k, at: now };
-      const at = row[table.timestampColumn];
-      return { op: 'upsert', key: k, row, at: typeof at === 'string' ? at : null };
+      return upsertOf(table, shape, row, k);
     });
     const fixed = await slave.apply(table, master.id, fixes, {
       strategy: 'source-wins',
