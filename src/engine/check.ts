@@ -1,6 +1,5 @@
 import type { NsyncConfig, TableConfig } from '../config/types.js';
 import { messageOf } from '../core/errors.js';
-import { compareTimestamps } from '../core/timestamp.js';
 import { connect, requireInstalled, slaveId } from './environment.js';
 import { LocalPeer } from './localPeer.js';
 import { resolveShape } from './shape.js';
@@ -129,7 +128,7 @@ async function clockSkew(a: LocalPeer, b: LocalPeer): Promise<CheckItem> {
   const [ta, tb] = await Promise.all([a.adapter.now(), b.adapter.now()]);
   const skewMs = Math.abs(Date.parse(ta) - Date.parse(tb));
   const subject = 'clocks';
-  if (skewMs > 1000 && compareTimestamps(ta, tb, 0) !== 0) {
+  if (skewMs > 1000) {
     return {
       level: 'warn',
       subject,

@@ -8,7 +8,7 @@ import { sqlTimestamp } from '../core/timestamp.js';
  */
 export async function purgeTombstones(adapter: Adapter, retentionDays: number): Promise<number> {
   if (retentionDays <= 0) return 0;
-  const now = Date.parse(sqlTimestamp(await adapter.now()).replace(' ', 'T') + 'Z');
+  const now = Date.parse(await adapter.now());
   const cutoff = sqlTimestamp(new Date(now - retentionDays * 86_400_000).toISOString());
   return adapter.transaction(async (trx) => {
     const where = `op = 'delete' AND seq IS NOT NULL AND changed_at < ?`;
