@@ -1,8 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { buildConfig } from '../../src/config/index.js';
-import { NsyncError } from '../../src/core/errors.js';
-
-const FILE = '/srv/nsync/nsync.config.json';
+import { CONFIG_FILE, configError } from '../helpers/configErrors.js';
 
 const withMaster = (master: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown => ({
   mode: 'master-slave',
@@ -10,16 +8,6 @@ const withMaster = (master: Record<string, unknown>, extra: Record<string, unkno
   replication: { tables: [{ name: 'items', primaryKey: 'id' }] },
   ...extra,
 });
-
-function errorOf(raw: unknown, env: NodeJS.ProcessEnv): NsyncError {
-  try {
-    buildConfig(raw, FILE, env);
-  } catch (error) {
-    if (error instanceof NsyncError) return error;
-    throw error;
-  }
-  throw new Error('expected the config to be rejected');
-}
 
 describe('${VAR} substitution', () => {
   const php = {
@@ -31,7 +19,7 @@ describe('${VAR} substitution', () => {
   };
 
   it('replaces ${VAR} and ${VAR:-default} inside any string', () => {
-    const config = buildConfig(withMaster(php, { api: { keys: ['k-${KEY_SUFFIX}'] } }), FILE, {
+    const config = buildConfig(withMaster(php, { api: { keys: ['k-${KEY_SUFFIX}'] } }), CONFIG_FILE, {
       DB_HOST: 'db.internal',
       DB_PASS: 's3cret',
       KEY_SUFFIX: '2025',
@@ -49,19 +37,19 @@ describe('${VAR} substitution', () => {
   it('prefers a set variable over the default, and uses the default for an empty one', () => {
     const env = { DB_HOST: 'h', DB_PASS: 'p' };
     expect(
-      buildConfig(withMaster(php), FILE, { ...env, DB_PORT: '3310' }).databases.master.connection,
+      buildConfig(withMaster(php), CONFIG_FILE, { ...env, DB_PORT: '3310' }).databases.master.connection,
     ).toMatchObject({
       port: 3310,
     });
     expect(
-      buildConfig(withMaster(php), FILE, { ...env, DB_PORT: '' }).databases.master.connection,
+      buildConfig(withMaster(php), CONFIG_FILE, { ...env, DB_PORT: '' }).databases.master.connection,
     ).toMatchObject({
       port: 3306,
     });
   });
 
   it('keeps a set-but-empty variable without default as an empty string', () => {
-    const config = buildConfig(withMaster(php), FILE, { DB_HOST: 'h', DB_PASS: '' });
+    const config = buildConfig(withMaster(php), CONFIG_FILE, { DB_HOST: 'h', DB_PASS: '' });
     expect(config.databases.master.connection).toMatchObject({ password: '' });
   });
 
@@ -70,8 +58,8 @@ describe('${VAR} substitution', () => {
       { url: '${MASTER_URL}' },
       { remoteEnvironments: { hq: { url: 'https://hq', apiKey: '${HQ_KEY}' } } },
     );
-    const error = errorOf(raw, {});
-    expect(error.message).toBe(`invalid config ${FILE}: 2 problems`);
+    const error = configError(raw, {});
+    expect(error.message).toBe(`invalid config ${CONFIG_FILE}: 2 problems`);
     expect(error.details).toEqual([
       'databases.master.url: environment variable MASTER_URL is not set',
       'remoteEnvironments.hq.apiKey: environment variable HQ_KEY is not set',
@@ -79,13 +67,13 @@ describe('${VAR} substitution', () => {
   });
 
   it('reports a missing variable in the PHP form with the field path', () => {
-    expect(errorOf(withMaster(php), { DB_HOST: 'h' }).details).toEqual([
+    expect(configError(withMaster(php), { DB_HOST: 'h' }).details).toEqual([
       'databases.master.password: environment variable DB_PASS is not set',
     ]);
   });
 
   it('leaves $${ as a literal ${ and does not substitute keys', () => {
-    const config = buildConfig(withMaster({ ...php, password: 'a$${B}c' }), FILE, { DB_HOST: 'h' });
+    const config = buildConfig(withMaster({ ...php, password: 'a$${B}c' }), CONFIG_FILE, { DB_HOST: 'h' });
     expect(config.databases.master.connection).toMatchObject({ password: 'a${B}c' });
   });
 
@@ -99,6 +87,8 @@ describe('${VAR} substitution', () => {
       slave: { filename: 's.db' },
       stats: { host: 'h', user: 'u', password: '${STATS_PASS}', database: 'replication_stats' },
     };
-    expect(buildConfig(raw, FILE, {}).databases.master.connection).toEqual({ filename: '/srv/nsync/m.db' });
+    expect(buildConfig(raw, CONFIG_FILE, {}).databases.master.connection).toEqual({
+      filename: '/srv/nsync/m.db',
+    });
   });
 });

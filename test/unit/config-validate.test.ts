@@ -1,8 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { buildConfig } from '../../src/config/index.js';
-import { NsyncError } from '../../src/core/errors.js';
-
-const FILE = '/srv/nsync/nsync.config.json';
+import { CONFIG_FILE, configError } from '../helpers/configErrors.js';
 
 const base = (): Record<string, unknown> => ({
   mode: 'master-master',
@@ -13,19 +11,9 @@ const base = (): Record<string, unknown> => ({
   replication: { tables: [{ name: 'items', primaryKey: 'id' }] },
 });
 
-function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): NsyncError {
-  try {
-    buildConfig(raw, FILE, env);
-  } catch (error) {
-    if (error instanceof NsyncError) return error;
-    throw error;
-  }
-  throw new Error('expected the config to be rejected');
-}
-
 describe('buildConfig: schema', () => {
   it('reports every problem at once, each with its path', () => {
-    const error = errorOf({
+    const error = configError({
       mode: 'master-slave',
       databases: { master: { url: 'sqlite:a.db' }, slave: { url: 'sqlite:b.db' } },
       replication: {
@@ -38,7 +26,7 @@ describe('buildConfig: schema', () => {
       remoteEnvironments: { hq: { syncMode: 'both', timeout: -1 } },
     });
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toBe(`invalid config ${FILE}: 9 problems`);
+    expect(error.message).toBe(`invalid config ${CONFIG_FILE}: 9 problems`);
     expect(error.details.sort()).toEqual(
       [
         'replication.tables[0].batchSize: must be at least 1',
@@ -59,7 +47,7 @@ describe('buildConfig: schema', () => {
     raw.replication = { tables: [{ name: 'items', primaryKey: 'id', ignoreColumn: ['x'] }] };
     raw.enviroment = 'x';
     raw.primarykey = 'id';
-    expect(errorOf(raw).details).toEqual([
+    expect(configError(raw).details).toEqual([
       'enviroment: unknown key (did you mean "environment"?)',
       'primarykey: unknown key (allowed here: $schema, environment, mode, syncInterval, port, demoMode, batchSize, tombstoneRetentionDays, api, remoteEnvironments, databases, replication)',
       'replication.tables[0].ignoreColumn: unknown key (did you mean "ignoreColumns"?)',
@@ -69,19 +57,19 @@ describe('buildConfig: schema', () => {
   it('lists the allowed keys when nothing is close', () => {
     const raw = base();
     raw.databases = { master: { url: 'sqlite:a.db', ssl: true }, slave: { url: 'sqlite:b.db' } };
-    expect(errorOf(raw).details).toEqual([
+    expect(configError(raw).details).toEqual([
       'databases.master.ssl: unknown key (allowed here: client, url, host, port, user, password, database, filename)',
     ]);
   });
 
   it('rejects a bad enum value, naming the allowed ones', () => {
-    const error = errorOf({ ...base(), mode: 'multi' });
+    const error = configError({ ...base(), mode: 'multi' });
     expect(error.details).toEqual(['mode: must be one of "master-slave", "master-master" (got "multi")']);
-    expect(error.message).toBe(`invalid config ${FILE}: 1 problem`);
+    expect(error.message).toBe(`invalid config ${CONFIG_FILE}: 1 problem`);
   });
 
   it('requires mode, databases and replication', () => {
-    expect(errorOf({}).details).toEqual([
+    expect(configError({}).details).toEqual([
       'mode: is required',
       'databases: is required',
       'replication: is required',
@@ -89,10 +77,14 @@ describe('buildConfig: schema', () => {
   });
 
   it('accepts the ignored NunezReplication keys whatever they hold, but nothing else under them', () => {
-    const config = buildConfig({ ...base(), syncInterval: null, port: 'x', demoMode: 'yes' }, FILE, {});
+    const config = buildConfig(
+      { ...base(), syncInterval: null, port: 'x', demoMode: 'yes' },
+      CONFIG_FILE,
+      {},
+    );
     expect(config).not.toHaveProperty('syncInterval');
     expect(
-      errorOf({
+      configError({
         ...base(),
         databases: { master: { url: 'sqlite:a' }, slave: { url: 'sqlite:b' }, replica: {} },
       }).details,
@@ -108,8 +100,8 @@ describe('buildConfig: schema', () => {
         { name: 'b', primaryKey: 'id', batchSize: 50 },
       ],
     };
-    expect(buildConfig(raw, FILE, {}).tables.map((t) => t.batchSize)).toEqual([800, 50]);
-    expect(errorOf({ ...raw, batchSize: 100001 }).details).toEqual(['batchSize: must be at most 100000']);
+    expect(buildConfig(raw, CONFIG_FILE, {}).tables.map((t) => t.batchSize)).toEqual([800, 50]);
+    expect(configError({ ...raw, batchSize: 100001 }).details).toEqual(['batchSize: must be at most 100000']);
   });
 
   it('keeps composite keys in order and wraps a single key in an array', () => {
@@ -120,12 +112,12 @@ describe('buildConfig: schema', () => {
         { name: 'items', primaryKey: 'id' },
       ],
     };
-    expect(buildConfig(raw, FILE, {}).tables.map((t) => t.primaryKey)).toEqual([
+    expect(buildConfig(raw, CONFIG_FILE, {}).tables.map((t) => t.primaryKey)).toEqual([
       ['order_id', 'line_no'],
       ['id'],
     ]);
     raw.replication = { tables: [{ name: 'x', primaryKey: [] }] };
-    expect(errorOf(raw).details).toEqual(['replication.tables[0].primaryKey: must not be empty']);
+    expect(configError(raw).details).toEqual(['replication.tables[0].primaryKey: must not be empty']);
   });
 
   it('fills the per-table defaults and keeps the nsync additions', () => {
@@ -138,7 +130,7 @@ describe('buildConfig: schema', () => {
       ],
     };
     raw.remoteEnvironments = { hq: { url: 'https://hq.example/', protocol: 'nunez' } };
-    const config = buildConfig(raw, FILE, {});
+    const config = buildConfig(raw, CONFIG_FILE, {});
     expect(config.environment).toBe('store-7');
     expect(config.tombstoneRetentionDays).toBe(90);
     expect(config.api.keys).toEqual([]);
@@ -146,7 +138,7 @@ describe('buildConfig: schema', () => {
     expect(config.remotes).toEqual([
       { name: 'hq', url: 'https://hq.example', syncMode: 'bidirectional', timeout: 30, protocol: 'nunez' },
     ]);
-    expect(errorOf({ ...raw, environment: 'store 7' }).details).toEqual([
+    expect(configError({ ...raw, environment: 'store 7' }).details).toEqual([
       'environment: must contain only letters, digits, "_", "." and "-"',
     ]);
   });
@@ -155,7 +147,7 @@ describe('buildConfig: schema', () => {
 describe('buildConfig: rules', () => {
   it('needs databases.slave in master-slave mode (and in master-master)', () => {
     for (const mode of ['master-slave', 'master-master']) {
-      const error = errorOf({ ...base(), mode, databases: { master: { url: 'sqlite:a.db' } } });
+      const error = configError({ ...base(), mode, databases: { master: { url: 'sqlite:a.db' } } });
       expect(error.details).toEqual([`databases.slave: is required when mode is "${mode}"`]);
     }
   });
@@ -170,7 +162,7 @@ describe('buildConfig: rules', () => {
       ],
     };
     raw.remoteEnvironments = { 'head office': { url: 'http://hq' } };
-    expect(errorOf(raw).details).toEqual([
+    expect(configError(raw).details).toEqual([
       'remoteEnvironments["head office"]: remote name must contain only letters, digits, "_", "." and "-"',
       'replication.tables[0].ignoreColumns[1]: "id" is part of the primary key and cannot be ignored',
       'replication.tables[1].ignoreColumns[0]: "changed" is the timestampColumn and cannot be ignored',
@@ -184,6 +176,9 @@ describe('buildConfig: rules', () => {
     raw.replication = {
       tables: [{ name: 'items', primaryKey: 'id', capture: 'timestamp', conflict: 'manual' }],
     };
-    expect(buildConfig(raw, FILE, {}).tables[0]).toMatchObject({ capture: 'timestamp', conflict: 'manual' });
+    expect(buildConfig(raw, CONFIG_FILE, {}).tables[0]).toMatchObject({
+      capture: 'timestamp',
+      conflict: 'manual',
+    });
   });
 });
