@@ -15,3 +15,16 @@ export {
   type TableResult,
 } from './engine/events.js';
 export { VERSION } from './version.js';
+export {
+  Endpoint,
+  PROTOCOL_VERSION,
+  type EndpointInfo,
+  type KeyRange,
+  type PushRequest,
+  type PushResult,
+  type RangeChecksum,
+  type TableInfo,
+} from './engine/endpoint.js';
+export type { PullPage } from './engine/peer.js';
+export { phpRow } from './engine/wire.js';
+export { sqlTimestamp } from './core/timestamp.js';

@@ -44,6 +44,11 @@ export function keyAfterClause(quote: (s: string) => string, keyColumns: readonl
   return `(${columnList(quote, keyColumns)}) > (${keyColumns.map(() => '?').join(', ')})`;
 }
 
+/** `"a" <= ?` or `("a", "b") <= (?, ?)`: the upper end of a key range. */
+export function keyUpToClause(quote: (s: string) => string, keyColumns: readonly string[]): string {
+  return keyAfterClause(quote, keyColumns).replace(/ > /, ' <= ');
+}
+
 /** How many rows fit in one statement for this table. */
 export function rowsPerStatement(shape: TableShape, maxRows: number, maxBindings: number): number {
   return Math.max(1, Math.min(maxRows, Math.floor(maxBindings / Math.max(1, shape.columns.length))));

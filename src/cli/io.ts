@@ -8,4 +8,6 @@ export interface CliIo {
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Resolves when the process is asked to stop (SIGTERM, SIGINT); default: the real signals. */
+  shutdownSignal?: () => Promise<string>;
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CheckFlags } from './commands/check.js';
 import type { InstallFlags } from './commands/install.js';
+import type { ServeFlags } from './commands/serve.js';
 import type { SyncFlags } from './commands/sync.js';
 import type { CliIo } from './io.js';
 
@@ -88,5 +89,22 @@ export function buildProgram(io: CliIo, version: string, hooks: ProgramHooks): C
         hooks.done(await installCommand(action, config, flags, io));
       });
   }
+  program
+    .command('serve')
+    .description("serve this environment's master database to other environments (HTTP API)")
+    .argument(...configArgument)
+    .option('--listen <host:port>', 'address to listen on (default: server.listen, or 127.0.0.1:8080)')
+    .option('--insecure-no-auth', 'accept requests without an API key (loopback addresses only)')
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug'])
+        .default('info'),
+    )
+    .addOption(verbose())
+    .action(async (config: string | undefined, flags: ServeFlags & { verbose?: boolean }) => {
+      hooks.verbose(flags.verbose === true);
+      const { serveCommand } = await import('./commands/serve.js');
+      hooks.done(await serveCommand(config, flags, io));
+    });
   return program;
 }

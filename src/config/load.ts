@@ -46,7 +46,7 @@ export function buildConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
   const { config, errors } = normalise(checked, absolute);
   const all = [...rules, ...errors];
   if (all.length > 0 || config === undefined) throw invalid(absolute, all);
-  return config;
+  return { ...config, written: raw };
 }
 
 function pathOf(line: string): string {

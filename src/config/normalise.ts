@@ -1,7 +1,7 @@
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { resolveDatabase } from './connection.js';
-import type { DatabaseConfig, NsyncConfig, RemoteConfig, TableConfig } from './types.js';
-import type { RawConfig } from './validate.js';
+import type { DatabaseConfig, NsyncConfig, RemoteConfig, ServerConfig, TableConfig } from './types.js';
+import type { RawConfig, RawServer } from './validate.js';
 
 /**
  * A validated config in the shape the rest of nsync uses: dialects resolved, SQLite paths
@@ -53,8 +53,29 @@ export function normalise(raw: RawConfig, file: string): { config?: NsyncConfig;
     databases: slave === undefined ? { master } : { master, slave },
     tables,
     api: { keys: [...raw.api.keys] },
+    server: serverConfig(raw.server, baseDir),
     remotes,
     tombstoneRetentionDays: raw.tombstoneRetentionDays,
   };
   return { config, errors };
+}
+
+/** `host:port` (`[::1]:8080` for IPv6) split; TLS paths relative to the config file. */
+function serverConfig(raw: RawServer, baseDir: string): ServerConfig {
+  const split = raw.listen.lastIndexOf(':');
+  const host = raw.listen.slice(0, split).replace(/^\[(.*)\]$/, '$1');
+  const server: ServerConfig = {
+    host,
+    port: Number(raw.listen.slice(split + 1)),
+    plainHttp: raw.plainHttp,
+    bodyLimitBytes: Math.round(raw.bodyLimitMB * 1024 * 1024),
+    requestTimeoutMs: Math.round(raw.requestTimeoutSeconds * 1000),
+    rateLimit: { max: raw.rateLimit.max, windowMs: Math.round(raw.rateLimit.windowSeconds * 1000) },
+  };
+  if (raw.tls) {
+    const { cert, key, ca } = raw.tls;
+    server.tls = { cert: resolve(baseDir, cert), key: resolve(baseDir, key) };
+    if (ca !== undefined) server.tls.ca = resolve(baseDir, ca);
+  }
+  return server;
 }

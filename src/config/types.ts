@@ -34,6 +34,18 @@ export interface RemoteConfig {
   protocol: 'nsync' | 'nunez';
 }
 
+/** `nsync serve`: the `server` block, listen address split and paths made absolute. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  tls?: { cert: string; key: string; ca?: string };
+  /** Plain HTTP allowed on an address that is not loopback. */
+  plainHttp: boolean;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  rateLimit: { max: number; windowMs: number };
+}
+
 /** A config after loading, ${VAR} substitution, validation and normalisation. */
 export interface NsyncConfig {
   /** Absolute path of the file it came from (the lock and relative SQLite paths hang off it). */
@@ -43,6 +55,9 @@ export interface NsyncConfig {
   databases: { master: DatabaseConfig; slave?: DatabaseConfig };
   tables: TableConfig[];
   api: { keys: string[] };
+  server: ServerConfig;
   remotes: RemoteConfig[];
   tombstoneRetentionDays: number;
+  /** The config as written, before `${VAR}` substitution (shown, secrets removed, by `GET /api/config`). */
+  written?: unknown;
 }

@@ -38,6 +38,15 @@ export interface RawRemote {
   protocol: 'nsync' | 'nunez';
 }
 
+export interface RawServer {
+  listen: string;
+  tls?: { cert: string; key: string; ca?: string };
+  plainHttp: boolean;
+  bodyLimitMB: number;
+  requestTimeoutSeconds: number;
+  rateLimit: { max: number; windowSeconds: number };
+}
+
 /** The config file once it has passed nsync.schema.json, with the schema's defaults filled in. */
 export interface RawConfig {
   environment: string;
@@ -45,6 +54,7 @@ export interface RawConfig {
   batchSize: number;
   tombstoneRetentionDays: number;
   api: { keys: string[] };
+  server: RawServer;
   remoteEnvironments: Record<string, RawRemote>;
   databases: { master: RawDatabase; slave?: RawDatabase };
   replication: { tables: RawTable[] };

@@ -3,7 +3,18 @@
  * The CLI maps codes to exit codes (src/cli/exitCodes.ts), the server to HTTP statuses.
  */
 export type ErrorCode =
-  'USAGE' | 'CONFIG_INVALID' | 'CONNECT' | 'LOCKED' | 'TABLE' | 'SCHEMA' | 'CURSOR_EXPIRED' | 'INTERNAL';
+  | 'USAGE'
+  | 'CONFIG_INVALID'
+  | 'CONNECT'
+  | 'LOCKED'
+  | 'TABLE'
+  | 'SCHEMA'
+  | 'CURSOR_EXPIRED'
+  /** A request's content is wrong (a server answers 400). */
+  | 'INPUT'
+  /** A batch id already applied with other content (a server answers 409). */
+  | 'BATCH_MISMATCH'
+  | 'INTERNAL';
 
 export class NsyncError extends Error {
   readonly code: ErrorCode;

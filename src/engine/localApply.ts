@@ -38,6 +38,9 @@ interface Conflict {
 
 class DryRun extends Error {}
 
+/** Work that must commit or roll back with the batch (e.g. the server's ledger of pushed batches). */
+export type BeforeCommit = (trx: Knex.Transaction, counts: ApplyCounts) => Promise<void>;
+
 /**
  * Applies one batch to a database in one transaction (DESIGN §3–4): reads what the target
  * holds for the batch's keys (rows locked, tombstones), decides each change by the table's
@@ -50,7 +53,7 @@ export async function applyBatch(
   shape: TableShape,
   origin: string,
   changes: Change[],
-  options: ApplyOptions,
+  options: ApplyOptions & { beforeCommit?: BeforeCommit },
 ): Promise<ApplyCounts> {
   const counts = emptyCounts();
   const work = async (trx: Knex.Transaction) => {
@@ -65,6 +68,7 @@ export async function applyBatch(
       if (options.cursor) await storeCursor(trx, table.name, options.cursor);
       await adapter.setOrigin(trx, null);
       if (options.dryRun) throw new DryRun();
+      await options.beforeCommit?.(trx, counts);
       return;
     }
     const state = await localState(adapter, trx, table, shape, changes, options.replica);
@@ -141,6 +145,7 @@ export async function applyBatch(
     if (options.cursor) await storeCursor(trx, table.name, options.cursor);
     await adapter.setOrigin(trx, null);
     if (options.dryRun) throw new DryRun();
+    await options.beforeCommit?.(trx, counts);
   };
   try {
     await adapter.transaction(work);

@@ -5,9 +5,9 @@ import { decodeCursor, encodeCursor, type Cursor } from '../core/cursor.js';
 import { NsyncError } from '../core/errors.js';
 import { canonicalTimestamp } from '../core/timestamp.js';
 import type { CanonicalValue, Change, TableShape } from '../core/types.js';
-import { applyBatch, storeCursor } from './localApply.js';
+import { applyBatch, storeCursor, type BeforeCommit } from './localApply.js';
 import { canonicalRow, keyOf, readPage, rowsByKeys, upsertOf } from './localRows.js';
-import type { CursorWrite, Peer, PullPage } from './peer.js';
+import type { ApplyOptions, CursorWrite, Peer, PullPage } from './peer.js';
 import { resolveShape } from './shape.js';
 
 /** A database in this environment, as one end of an exchange. */
@@ -56,7 +56,12 @@ export class LocalPeer implements Peer {
     }
   }
 
-  apply(table: TableConfig, origin: string, changes: Change[], options: Parameters<Peer['apply']>[3]) {
+  apply(
+    table: TableConfig,
+    origin: string,
+    changes: Change[],
+    options: ApplyOptions & { beforeCommit?: BeforeCommit },
+  ) {
     return this.shape(table).then((shape) =>
       applyBatch(this.adapter, table, shape, origin, changes, options),
     );

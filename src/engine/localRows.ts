@@ -1,5 +1,5 @@
 import type { Adapter, Db, SqlRow } from '../adapters/index.js';
-import { chunks, columnList, keyAfterClause } from '../adapters/sql.js';
+import { chunks, columnList, keyAfterClause, keyUpToClause } from '../adapters/sql.js';
 import { toCanonical } from '../core/canonical.js';
 import type { TableConfig } from '../config/types.js';
 import type { CanonicalRow, CanonicalValue, Change, ColumnKind, TableShape } from '../core/types.js';
@@ -40,21 +40,33 @@ function keyBindings(adapter: Adapter, shape: TableShape, key: CanonicalValue[])
   });
 }
 
-/** The next page of rows in key order after `after` (keyset paging, never OFFSET). */
+/**
+ * The next page of rows in key order after `after` (keyset paging, never OFFSET), up to and
+ * including the key `upTo` when given.
+ */
 export async function readPage(
   adapter: Adapter,
   shape: TableShape,
   after: CanonicalValue[] | null,
   limit: number,
+  upTo: CanonicalValue[] | null = null,
 ): Promise<CanonicalRow[]> {
   const q = adapter.quote;
-  const where = after ? `WHERE ${keyAfterClause(q, shape.primaryKey)}` : '';
+  const conditions = [
+    ...(after ? [keyAfterClause(q, shape.primaryKey)] : []),
+    ...(upTo ? [keyUpToClause(q, shape.primaryKey)] : []),
+  ];
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
   const sql = `SELECT ${columnList(
     q,
     shape.columns.map((c) => c.name),
   )} FROM ${q(shape.name)} ${where}
     ORDER BY ${columnList(q, shape.primaryKey)} LIMIT ${Number(limit)}`;
-  const rows = await adapter.query(adapter.db, sql, after ? keyBindings(adapter, shape, after) : []);
+  const bindings = [
+    ...(after ? keyBindings(adapter, shape, after) : []),
+    ...(upTo ? keyBindings(adapter, shape, upTo) : []),
+  ];
+  const rows = await adapter.query(adapter.db, sql, bindings);
   return rows.map((r) => canonicalRow(adapter, shape, r));
 }
 

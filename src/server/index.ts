@@ -1,0 +1,1 @@
+export { startServer, isLoopback, type RunningServer, type ServeOptions } from './serve.js';
