@@ -2,7 +2,7 @@ const SECRET_KEYS = new Set(['password', 'apiKey']);
 
 /**
  * A copy of a config (as written, or normalised) without secrets, for `GET /api/config`:
- * every `password` and `apiKey` property and the `api.keys` list are removed, and a
+ * every `password` and `apiKey` property and every `api.keys` list are removed, and a
  * password inside any `url` (`postgres://user:secret@host/db`) is cut out.
  */
 export function redactConfig(raw: unknown): unknown {
@@ -15,7 +15,7 @@ function redact(value: unknown, path: string[]): unknown {
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (SECRET_KEYS.has(key)) continue;
-    if (key === 'keys' && path.length === 1 && path[0] === 'api') continue;
+    if (key === 'keys' && path.at(-1) === 'api') continue;
     copy[key] =
       key === 'url' && typeof item === 'string' ? withoutPassword(item) : redact(item, [...path, key]);
   }

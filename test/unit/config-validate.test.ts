@@ -49,7 +49,7 @@ describe('buildConfig: schema', () => {
     raw.primarykey = 'id';
     expect(configError(raw).details).toEqual([
       'enviroment: unknown key (did you mean "environment"?)',
-      'primarykey: unknown key (allowed here: $schema, environment, mode, syncInterval, port, demoMode, batchSize, tombstoneRetentionDays, api, remoteEnvironments, databases, replication)',
+      'primarykey: unknown key (allowed here: $schema, environment, mode, syncInterval, port, demoMode, batchSize, tombstoneRetentionDays, api, server, remoteEnvironments, databases, replication)',
       'replication.tables[0].ignoreColumn: unknown key (did you mean "ignoreColumns"?)',
     ]);
   });
