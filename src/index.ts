@@ -4,6 +4,7 @@ export type { NsyncConfig, TableConfig, DatabaseConfig, RemoteConfig } from './c
 export { NsyncError, messageOf, type ErrorCode } from './core/errors.js';
 export type * from './core/types.js';
 export { syncLocal, type SyncOptions } from './engine/localPass.js';
+export { syncMulti, type MultiOptions } from './engine/multi.js';
 export { install, uninstall } from './engine/install.js';
 export { check, type CheckItem, type CheckReport } from './engine/check.js';
 export { withRunLock } from './engine/lock.js';
@@ -27,4 +28,4 @@ export {
 } from './engine/endpoint.js';
 export type { PullPage } from './engine/peer.js';
 export { phpRow } from './engine/wire.js';
-export { sqlTimestamp } from './core/timestamp.js';
+export { canonicalTimestamp, sqlTimestamp } from './core/timestamp.js';

@@ -19,7 +19,7 @@ export function canonicalTimestamp(value: string | Date, digits = 6): string {
     return canonicalTimestamp(value.toISOString(), digits);
   }
   const m = PATTERN.exec(value.trim());
-  if (!m) throw new Error(`not a timestamp: ${JSON.stringify(value)}`);
+  if (!m || !realTime(value.trim())) throw new Error(`not a timestamp: ${JSON.stringify(value)}`);
   const [, y, mo, d, h, mi, s, frac = '', zone] = m;
   let fraction = frac.padEnd(6, '0').slice(0, 6);
   let base = `${y}-${mo}-${d}T${h}:${mi}:${s}`;
@@ -42,6 +42,7 @@ const DIGITS = /^\d{1,9}$/;
 function plainTimestamp(value: string, digits: number): string | null {
   const end = value.endsWith('Z') ? value.length - 1 : value.length;
   if (end < 19 || !PLAIN_BASE.test(value.slice(0, 19))) return null;
+  if (!realTime(value)) throw new Error(`not a timestamp: ${JSON.stringify(value)}`);
   let fraction = '';
   if (end > 19) {
     if (value[19] !== '.') return null;
@@ -51,6 +52,20 @@ function plainTimestamp(value: string, digits: number): string | null {
   fraction = fraction.slice(0, Math.max(0, Math.min(6, digits))).replace(/0+$/, '');
   const base = `${value.slice(0, 10)}T${value.slice(11, 19)}`;
   return fraction ? `${base}.${fraction}Z` : `${base}Z`;
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether `YYYY-MM-DD?HH:MM:SS…` names a real instant (no 30 February, no 25:61). */
+function realTime(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1 || day > (DAYS_IN_MONTH[month - 1] as number)) return false;
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return false;
+  return (
+    Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60
+  );
 }
 
 /** A fixed-width sortable form of a canonical timestamp, cut to `digits` fractional digits. */

@@ -1,6 +1,6 @@
 import { rejectedValue } from '../adapters/rejected.js';
 import type { NsyncConfig, TableConfig } from '../config/types.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { rowHash } from '../core/canonical.js';
 import { NsyncError } from '../core/errors.js';
 import { sealCursor, unsealCursor } from '../core/seal.js';
@@ -19,6 +19,7 @@ import {
 import { VERSION } from '../version.js';
 import { connect, requireInstalled } from './environment.js';
 import { batchDigest, findBatch, purgeBatches, recordBatch } from './ledger.js';
+import type { BeforeCommit } from './localApply.js';
 import { LocalPeer } from './localPeer.js';
 import { readPage } from './localRows.js';
 import type { PullPage } from './peer.js';
@@ -177,6 +178,13 @@ export class Endpoint {
     return { ...page, cursor: sealCursor(this.cursorKey, page.cursor) };
   }
 
+  /** Changes `requester` has still to pull after `cursor` (null during a snapshot), for `nsync status`. */
+  async pending(name: string, cursor: string | null, requester: string): Promise<number | null> {
+    const table = this.table(name);
+    const inner = cursor === null ? null : unsealCursor(this.cursorKey, cursor);
+    return this.peer.pending(table, inner, requester);
+  }
+
   /**
    * Whether the table holds no rows and no tombstones. When it is empty, the pages `origin`
    * pushes next with `fresh` are written without lookups, as the local pass does into an
@@ -209,9 +217,22 @@ export class Endpoint {
     const total = emptyCounts();
     for (let i = 0; i < changes.length; i += table.batchSize) {
       const batch = changes.slice(i, i + table.batchSize);
+      // The last batch records the push, so `/api/metadata` can tell when PHP clients last pushed.
+      const last = i + table.batchSize >= changes.length;
+      const record: BeforeCommit | undefined = last
+        ? (trx, counts) =>
+            recordBatch(trx, {
+              origin: PHP_ORIGIN,
+              batchId: `php-${randomUUID()}`,
+              table: table.name,
+              digest: batchDigest(table.name, batch),
+              result: { ...total, ...counts } as unknown as JsonValue,
+              at: new Date().toISOString(),
+            })
+        : undefined;
       addCounts(
         total,
-        await this.apply(table, PHP_ORIGIN, batch, { fresh: false, digits: PHP_DIGITS }, false),
+        await this.apply(table, PHP_ORIGIN, batch, { fresh: false, digits: PHP_DIGITS }, false, record),
       );
     }
     return total;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { NsyncError, phpRow, redactConfig, sqlTimestamp } from '../../index.js';
+import { canonicalTimestamp, NsyncError, phpRow, redactConfig, sqlTimestamp } from '../../index.js';
 import type { ServerContext } from '../context.js';
 import { jsonObjectStream } from '../jsonStream.js';
 
@@ -66,10 +66,13 @@ export function phpRoutes(app: FastifyInstance, ctx: ServerContext): void {
     if (!configured(query.table)) return unknownTable(reply, query.table);
     let since: string | null = null;
     if (query.since !== undefined) {
-      if (typeof query.since !== 'string' || !SINCE.test(query.since)) {
-        throw new NsyncError('INPUT', 'since must be a time as YYYY-MM-DD HH:MM:SS (UTC)');
+      const given = typeof query.since === 'string' && SINCE.test(query.since) ? query.since : null;
+      try {
+        since = given === null ? null : canonicalTimestamp(given);
+      } catch {
+        since = null;
       }
-      since = `${query.since.replace(' ', 'T')}Z`;
+      if (since === null) throw new NsyncError('INPUT', 'since must be a time as YYYY-MM-DD HH:MM:SS (UTC)');
     }
     const table = query.table;
     const shape = await endpoint.shapeOf(table);
