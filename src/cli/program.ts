@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CheckFlags } from './commands/check.js';
 import type { InstallFlags } from './commands/install.js';
+import type { MultiFlags } from './commands/multi.js';
 import type { ServeFlags } from './commands/serve.js';
 import type { SyncFlags } from './commands/sync.js';
 import type { CliIo } from './io.js';
@@ -12,7 +13,7 @@ export interface ProgramHooks {
   done(exitCode: number): void;
 }
 
-/** `--table a --table b` and `--table a,b` both give ['a', 'b']. */
+/** `--table a --table b` and `--table a,b` both give ['a', 'b'] (also `--env`). */
 function collectTables(value: string, previous: string[] = []): string[] {
   return [
     ...previous,
@@ -61,6 +62,23 @@ export function buildProgram(io: CliIo, version: string, hooks: ProgramHooks): C
       hooks.verbose(flags.verbose === true);
       const { syncCommand } = await import('./commands/sync.js');
       hooks.done(await syncCommand(config, flags, io));
+    });
+
+  program
+    .command('multi')
+    .description('the local pass, then a push, pull or both with every remote environment')
+    .argument(...configArgument)
+    .option('--env <name>', 'only this remote (repeatable, or a comma list)', collectTables)
+    .option('--table <name>', 'only this table (repeatable, or a comma list)', collectTables)
+    .option('--no-local', 'skip the local pass (master ⇄ slave)')
+    .option('--dry-run', 'read and compare, write nothing')
+    .option('--json', 'one JSON object per event on stdout')
+    .addOption(quiet())
+    .addOption(verbose())
+    .action(async (config: string | undefined, flags: MultiFlags) => {
+      hooks.verbose(flags.verbose === true);
+      const { multiCommand } = await import('./commands/multi.js');
+      hooks.done(await multiCommand(config, flags, io));
     });
 
   program

@@ -41,7 +41,15 @@ export function normalise(raw: RawConfig, file: string): { config?: NsyncConfig;
       syncMode: remote.syncMode,
       timeout: remote.timeout,
       protocol: remote.protocol,
+      retries: remote.retries,
+      breakAfter: remote.breakAfter,
+      staleAfterMinutes: remote.staleAfterMinutes,
     };
+    if (remote.tls) {
+      config.tls = Object.fromEntries(
+        Object.entries(remote.tls).map(([what, path]) => [what, resolve(baseDir, path)]),
+      );
+    }
     // As in NunezReplication, an empty key means "send none".
     if (remote.apiKey !== undefined && remote.apiKey !== '') config.apiKey = remote.apiKey;
     return config;

@@ -32,6 +32,14 @@ export interface RemoteConfig {
   /** Seconds for one request. */
   timeout: number;
   protocol: 'nsync' | 'nunez';
+  /** CA to trust, and a client certificate to present (absolute paths). */
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** Attempts after the first for a transient failure (connection, 429, 502–504). */
+  retries: number;
+  /** Failed requests in a row after which the remote is skipped for the rest of the run. */
+  breakAfter: number;
+  /** Minutes without a successful exchange after which `nsync status` calls a table stale. */
+  staleAfterMinutes: number;
 }
 
 /** `nsync serve`: the `server` block, listen address split and paths made absolute. */

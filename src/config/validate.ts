@@ -36,6 +36,10 @@ export interface RawRemote {
   syncMode: SyncMode;
   timeout: number;
   protocol: 'nsync' | 'nunez';
+  tls?: { ca?: string; cert?: string; key?: string };
+  retries: number;
+  breakAfter: number;
+  staleAfterMinutes: number;
 }
 
 export interface RawServer {

@@ -14,6 +14,10 @@ export type ErrorCode =
   | 'INPUT'
   /** A batch id already applied with other content (a server answers 409). */
   | 'BATCH_MISMATCH'
+  /** A remote refused this environment's API key. */
+  | 'AUTH'
+  /** A remote answered with an error about the request. */
+  | 'REMOTE'
   | 'INTERNAL';
 
 export class NsyncError extends Error {

@@ -5,6 +5,8 @@ export interface TableResult {
   table: string;
   /** Human-readable direction, e.g. `master → slave`. */
   direction: string;
+  /** The remote environment, for an exchange with one. */
+  remote?: string;
   ok: boolean;
   /** Rows and tombstones read from the source. */
   read: number;

@@ -18,6 +18,8 @@ export interface Exchange {
   replica: boolean;
   dryRun: boolean;
   reporter: Reporter;
+  /** The remote environment this exchange is with (absent in the local pass). */
+  remote?: string;
   /** Runs after the last batch, before the result is reported; may add to the counts. */
   afterwards?: (counts: ApplyCounts) => Promise<void>;
 }
@@ -43,6 +45,7 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
       durationMs: Date.now() - started,
     };
     if (error !== undefined) result.error = error;
+    if (x.remote !== undefined) result.remote = x.remote;
     x.reporter.event({ type: 'table-end', result });
     return result;
   };
@@ -88,6 +91,10 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
         });
       }
       cursor = page.cursor;
+    }
+    // Stored again even when nothing moved: its time is the last successful exchange (`nsync status`).
+    if (!x.dryRun && cursor !== null) {
+      await x.cursorHome.writeCursor(x.table.name, { ...x.cursorKey, value: cursor });
     }
     if (x.afterwards) await x.afterwards(counts);
     return finish();

@@ -91,6 +91,22 @@ export class LocalPeer implements Peer {
     return storeCursor(this.adapter.db, table, write);
   }
 
+  /**
+   * How many changes a reader at `cursorText` has still to read, leaving out those from
+   * `requester`; null while it is in a snapshot (or follows timestamps), where the log says nothing.
+   */
+  async pending(table: TableConfig, cursorText: string | null, requester: string): Promise<number | null> {
+    const cursor = cursorText === null ? null : decodeCursor(cursorText);
+    if (cursor === null || cursor.phase !== 'log') return null;
+    const [row] = await this.adapter.query(
+      this.adapter.db,
+      `SELECT count(*) AS n FROM nsync_changes
+       WHERE table_name = ? AND (seq > ? OR seq IS NULL) AND (origin IS NULL OR origin <> ?)`,
+      [table.name, cursor.seq, requester],
+    );
+    return Number(row?.n ?? 0);
+  }
+
   /** The change-log position now: whatever changes after it is read from the log. */
   async logPosition(): Promise<string> {
     return encodeCursor({ phase: 'log', seq: await this.adapter.assignRound() });

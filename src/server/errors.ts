@@ -7,6 +7,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   BATCH_MISMATCH: 409,
   CURSOR_EXPIRED: 410,
   CONNECT: 503,
+  AUTH: 502,
+  REMOTE: 502,
   TABLE: 500,
   SCHEMA: 500,
   CONFIG_INVALID: 500,

@@ -101,6 +101,9 @@ describe('loadConfig', () => {
         syncMode: 'push',
         timeout: 60,
         protocol: 'nsync',
+        retries: 4,
+        breakAfter: 3,
+        staleAfterMinutes: 60,
       },
       {
         name: 'staging',
@@ -108,6 +111,9 @@ describe('loadConfig', () => {
         syncMode: 'bidirectional',
         timeout: 30,
         protocol: 'nsync',
+        retries: 4,
+        breakAfter: 3,
+        staleAfterMinutes: 60,
       },
     ]);
     expect(config.tombstoneRetentionDays).toBe(30);

@@ -136,7 +136,16 @@ describe('buildConfig: schema', () => {
     expect(config.api.keys).toEqual([]);
     expect(config.tables[0]).toMatchObject({ conflict: 'manual', capture: 'timestamp', lookbackSeconds: 60 });
     expect(config.remotes).toEqual([
-      { name: 'hq', url: 'https://hq.example', syncMode: 'bidirectional', timeout: 30, protocol: 'nunez' },
+      {
+        name: 'hq',
+        url: 'https://hq.example',
+        syncMode: 'bidirectional',
+        timeout: 30,
+        protocol: 'nunez',
+        retries: 4,
+        breakAfter: 3,
+        staleAfterMinutes: 60,
+      },
     ]);
     expect(configError({ ...raw, environment: 'store 7' }).details).toEqual([
       'environment: must contain only letters, digits, "_", "." and "-"',

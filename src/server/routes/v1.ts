@@ -59,6 +59,28 @@ export function v1Routes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
+  app.post<{ Body: { table: string; cursor: string | null; requester: string } }>(
+    '/v1/pending',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['table', 'cursor', 'requester'],
+          additionalProperties: false,
+          properties: {
+            table: NAME,
+            cursor: { type: ['string', 'null'], maxLength: 8192 },
+            requester: PEER_ID,
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { table, cursor, requester } = request.body;
+      return { pending: await endpoint.pending(table, cursor, requester) };
+    },
+  );
+
   app.post<{ Body: { table: string; origin: string } }>(
     '/v1/snapshot',
     {
