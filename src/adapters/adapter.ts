@@ -70,9 +70,10 @@ export interface Adapter {
   /**
    * Writes rows in as few statements as the database allows: `upsert` overwrites, `ignore`
    * skips keys that exist, `fresh` is `ignore` for rows expected to be absent (a first copy
-   * into an empty table), written the fastest way the database has.
+   * into an empty table), written the fastest way the database has. Returns the rows written
+   * (for `fresh` and `ignore`: inserted, leaving out keys that existed).
    */
-  writeRows(trx: Knex.Transaction, shape: TableShape, rows: CanonicalRow[], mode: WriteMode): Promise<void>;
+  writeRows(trx: Knex.Transaction, shape: TableShape, rows: CanonicalRow[], mode: WriteMode): Promise<number>;
   /**
    * Lets the transaction commit without waiting for its log flush. Only for a batch whose
    * cursor commits in the same transaction: a crash can then lose the batch only together

@@ -33,7 +33,8 @@ const REFUSALS: Readonly<Record<string, string>> = {
 /** `a value for column "name" is too long for its column`, or null when the error is not a refused value. */
 export function rejectedValue(error: unknown, columns: readonly string[]): string | null {
   const e = error as { code?: unknown; column?: unknown; message?: unknown };
-  const refusal = typeof e.code === 'string' ? REFUSALS[e.code] : undefined;
+  const refusal =
+    typeof e.code === 'string' && Object.hasOwn(REFUSALS, e.code) ? REFUSALS[e.code] : undefined;
   if (refusal === undefined) return null;
   const column = namedColumn(e, columns);
   return column === null ? `a value ${refusal}` : `a value for column ${JSON.stringify(column)} ${refusal}`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalTimestamp } from './timestamp.js';
+import { canonicalTimestamp, realDate } from './timestamp.js';
 import type { CanonicalRow, CanonicalValue, ColumnShape, JsonValue } from './types.js';
 
 /**
@@ -34,12 +34,16 @@ export function toCanonical(column: ColumnShape, value: unknown): CanonicalValue
 }
 
 const SHORT_INTEGER = /^-?\d{1,15}$/;
+const INTEGER = /^\s*-?\d+\s*$/;
 
 function canonicalInteger(value: unknown): number | string {
   // Most integers arrive as short digit strings (PostgreSQL int8) or numbers: no BigInt needed.
   if (typeof value === 'string' && SHORT_INTEGER.test(value)) return Number(value);
   if (typeof value === 'number' && !Number.isInteger(value)) throw new Error(`not an integer: ${value}`);
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value !== 'bigint' && typeof value !== 'number' && !INTEGER.test(String(value))) {
+    throw new Error(`not an integer: ${JSON.stringify(value)}`);
+  }
   // An unsafe number (e.g. a PHP client's BIGINT as a JSON number) is still a string (DESIGN §5).
   const big =
     typeof value === 'bigint' || typeof value === 'number' ? BigInt(value) : BigInt(String(value).trim());
@@ -96,10 +100,13 @@ function canonicalBoolean(value: unknown): boolean {
   throw new Error(`not a boolean: ${JSON.stringify(value)}`);
 }
 
+/** `YYYY-MM-DD`, or a date and time as some databases print a date (the time is dropped). */
+const DATE = /^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
 function canonicalDate(value: unknown): string {
   if (value instanceof Date) return value.toISOString().slice(0, 10);
-  const m = /^(\d{4}-\d{2}-\d{2})/.exec(String(value));
-  if (!m?.[1]) throw new Error(`not a date: ${JSON.stringify(value)}`);
+  const m = DATE.exec(String(value).trim());
+  if (!m?.[1] || !realDate(m[1])) throw new Error(`not a date: ${JSON.stringify(value)}`);
   return m[1];
 }
 

@@ -10,6 +10,9 @@ const PATTERN =
 
 /** Parses a database or wire timestamp (no zone means UTC) into canonical form, keeping `digits` fractional digits. */
 export function canonicalTimestamp(value: string | Date, digits = 6): string {
+  if (typeof value !== 'string' && !(value instanceof Date)) {
+    throw new Error(`not a timestamp: ${JSON.stringify(value)}`);
+  }
   if (typeof value === 'string') {
     const fast = plainTimestamp(value, digits);
     if (fast !== null) return fast;
@@ -56,15 +59,22 @@ function plainTimestamp(value: string, digits: number): string | null {
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Whether `YYYY-MM-DD?HH:MM:SS…` names a real instant (no 30 February, no 25:61). */
-function realTime(value: string): boolean {
+/** Whether `YYYY-MM-DD…` names a real day (no 30 February). */
+export function realDate(value: string): boolean {
   const year = Number(value.slice(0, 4));
   const month = Number(value.slice(5, 7));
   const day = Number(value.slice(8, 10));
   if (month < 1 || month > 12 || day < 1 || day > (DAYS_IN_MONTH[month - 1] as number)) return false;
-  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return false;
+  return !(month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)));
+}
+
+/** Whether `YYYY-MM-DD?HH:MM:SS…` names a real instant (no 30 February, no 25:61). */
+function realTime(value: string): boolean {
   return (
-    Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60
+    realDate(value) &&
+    Number(value.slice(11, 13)) < 24 &&
+    Number(value.slice(14, 16)) < 60 &&
+    Number(value.slice(17, 19)) < 60
   );
 }
 

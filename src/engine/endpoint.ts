@@ -379,18 +379,26 @@ export class Endpoint {
     if (before) return before;
     try {
       let result: PushResult | null = null;
-      await this.apply(table, request.origin, changes, how, request.dryRun === true, async (trx, counts) => {
-        result = { ...counts, applied: applied(counts), replayed: false, fresh };
-        await recordBatch(trx, {
-          origin: request.origin,
-          batchId: request.batchId,
-          table: table.name,
-          digest,
-          result: result as unknown as JsonValue,
-          at: new Date().toISOString(),
-        });
-      });
-      return result ?? { ...emptyCounts(), applied: 0, replayed: false, fresh };
+      const counts = await this.apply(
+        table,
+        request.origin,
+        changes,
+        how,
+        request.dryRun === true,
+        async (trx, counts) => {
+          result = { ...counts, applied: applied(counts), replayed: false, fresh };
+          await recordBatch(trx, {
+            origin: request.origin,
+            batchId: request.batchId,
+            table: table.name,
+            digest,
+            result: result as unknown as JsonValue,
+            at: new Date().toISOString(),
+          });
+        },
+      );
+      // A dry run rolls back before its ledger entry: its counts come from the apply itself.
+      return result ?? { ...counts, applied: applied(counts), replayed: false, fresh };
     } catch (error) {
       // The same batch, sent twice at once: the other copy committed first.
       const raced = await earlier().catch(() => null);

@@ -63,8 +63,10 @@ export async function applyBatch(
       const rows = changes.flatMap((c) =>
         c.op === 'upsert' ? [options.fitted ? c.row : fitRow(shape, c.row)] : [],
       );
-      await adapter.writeRows(trx, shape, rows, 'fresh');
-      counts.inserted += rows.length;
+      const written = await adapter.writeRows(trx, shape, rows, 'fresh');
+      // A key the application inserted meanwhile keeps its row: not inserted, and newer or not, it flows back later.
+      counts.inserted += written;
+      counts.skippedOlder += rows.length - written;
       if (options.cursor) await storeCursor(trx, table.name, options.cursor);
       await adapter.setOrigin(trx, null);
       if (options.dryRun) throw new DryRun();

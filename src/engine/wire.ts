@@ -142,7 +142,7 @@ export function decodePhpRows(table: TableConfig, shape: TableShape, rows: unkno
 
 /**
  * A row as NunezReplication's server sent it and its PHP client expects: integers as numbers,
- * decimals as strings, times as `YYYY-MM-DD HH:MM:SS` (UTC), booleans as 1/0 and JSON as text,
+ * decimals as strings, times as `YYYY-MM-DD HH:MM:SS` (UTC, whole seconds), booleans as 1/0 and JSON as text,
  * as PDO returns them from MySQL. Binary stays base64 (PHP could not send it at all).
  */
 export function phpRow(shape: TableShape, row: CanonicalRow): Record<string, unknown> {
@@ -150,7 +150,7 @@ export function phpRow(shape: TableShape, row: CanonicalRow): Record<string, unk
   for (const column of shape.columns) {
     const value = row[column.name] ?? null;
     if (value === null) out[column.name] = null;
-    else if (column.kind === 'timestamp') out[column.name] = sqlTimestamp(value as string);
+    else if (column.kind === 'timestamp') out[column.name] = sqlTimestamp(value as string, 0);
     else if (column.kind === 'boolean') out[column.name] = value ? 1 : 0;
     else if (column.kind === 'json') out[column.name] = JSON.stringify(value);
     else out[column.name] = value;

@@ -28,7 +28,8 @@ const FRAMEWORK: Readonly<Record<string, (limitBytes: number) => string>> = {
 };
 
 function megabytes(bytes: number): string {
-  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+  const mb = bytes / 1024 / 1024;
+  return mb >= 0.1 ? `${Math.round(mb * 10) / 10} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`;
 }
 
 export interface HttpFailure {
@@ -52,7 +53,8 @@ export function httpFailure(error: unknown, bodyLimit: number): HttpFailure {
   const e = error as { statusCode?: number; code?: string; message?: string; validation?: unknown };
   const reworded = e.code ? FRAMEWORK[e.code] : undefined;
   if (reworded) return { status: e.statusCode ?? 400, message: reworded(bodyLimit), exposed: true };
-  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+  // Fastify's JSON parser passes the parse error on with status 400; a SyntaxError of the server's own is a fault.
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error instanceof SyntaxError && e.statusCode === 400)) {
     return { status: 400, message: 'request body is not valid JSON', exposed: true };
   }
   if (e.validation) return { status: 400, message: `request ${e.message ?? 'is not valid'}`, exposed: true };

@@ -17,19 +17,32 @@ const quote = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 const READ_COMMITTED = { isolationLevel: 'read committed' as const };
 
 interface Mysql2Connection {
-  query(sql: string, values: unknown[], callback: (error: Error | null) => void): void;
+  query(
+    sql: string,
+    values: unknown[],
+    callback: (error: Error | null, result?: { info?: string }) => void,
+  ): void;
 }
 
 /**
- * A large statement straight on the transaction's mysql2 connection: knex would first
- * rewrite each of its thousands of placeholders; mysql2 formats the values itself.
+ * A large insert straight on the transaction's mysql2 connection (knex would first rewrite
+ * each of its thousands of placeholders; mysql2 formats the values itself). Returns how
+ * many rows it inserted.
  */
-async function rawQuery(trx: Knex.Transaction, sql: string, values: unknown[]): Promise<void> {
+async function rawInsert(
+  trx: Knex.Transaction,
+  sql: string,
+  values: unknown[],
+  rows: number,
+): Promise<number> {
   const client = trx.client as unknown as { acquireConnection(): Promise<Mysql2Connection> };
   const connection = await client.acquireConnection();
-  await new Promise<void>((resolve, reject) =>
-    connection.query(sql, values, (error) => (error ? reject(error) : resolve())),
+  const info = await new Promise<string>((resolve, reject) =>
+    connection.query(sql, values, (error, result) => (error ? reject(error) : resolve(result?.info ?? ''))),
   );
+  // `Records: 3  Duplicates: 1  Warnings: 0`: a duplicate key was updated (or left), not inserted.
+  const duplicates = /Duplicates:\s*(\d+)/.exec(info);
+  return rows - Number(duplicates?.[1] ?? 0);
 }
 
 export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapter {
@@ -134,17 +147,20 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
           ? `${quote(shape.primaryKey[0] as string)} = ${quote(shape.primaryKey[0] as string)}`
           : rest.map((n) => `${quote(n)} = VALUES(${quote(n)})`).join(', ');
       const size = rowsPerStatement(shape, adapter.caps.maxRowsPerStatement, adapter.caps.maxBindings);
+      let inserted = 0;
       for (const part of chunks(rows, size)) {
         const bindings = part.flatMap((row) =>
           shape.columns.map((c) => adapter.toDriver(c, row[c.name] ?? null)),
         );
-        await rawQuery(
+        inserted += await rawInsert(
           trx,
           `INSERT INTO ${quote(shape.name)} (${columnList(quote, names)}) VALUES ${placeholderRows(part.length, names.length)}
            ON DUPLICATE KEY UPDATE ${onDuplicate}`,
           bindings,
+          part.length,
         );
       }
+      return inserted;
     },
     deferFlush: async () => undefined,
     transaction: (fn) => db.transaction(fn, READ_COMMITTED),

@@ -127,8 +127,8 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
       await trx.raw(`SELECT set_config('nsync.origin', ?, true)`, [origin ?? '']);
     },
     async writeRows(trx, shape: TableShape, rows: CanonicalRow[], mode) {
-      if (rows.length === 0) return;
-      if (mode === 'fresh' && (await copyRows(trx, quote, shape, rows))) return;
+      if (rows.length === 0) return 0;
+      if (mode === 'fresh' && (await copyRows(trx, quote, shape, rows))) return rows.length;
       const names = shape.columns.map((c) => c.name);
       const cols = columnList(quote, names);
       const rest = names.filter((n) => !shape.primaryKey.includes(n));
@@ -141,11 +141,12 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
         for (const c of shape.columns) out[c.name] = adapter.toDriver(c, row[c.name] ?? null);
         return out;
       });
-      await trx.raw(
+      const result = (await trx.raw(
         `INSERT INTO ${quote(shape.name)} (${cols}) SELECT ${cols} FROM json_populate_recordset(null::${quote(shape.name)}, ?::json)
          ON CONFLICT (${columnList(quote, shape.primaryKey)}) ${onConflict}`,
         [JSON.stringify(payload)],
-      );
+      )) as { rowCount: number | null };
+      return result.rowCount ?? 0;
     },
     async deferFlush(trx) {
       // https://www.postgresql.org/docs/current/wal-async-commit.html: atomic, just not yet durable.

@@ -98,7 +98,7 @@ export function createSqliteAdapter(config: DatabaseConfig, label: string): Adap
       await trx.raw(`UPDATE nsync_session SET origin = ?`, [origin]);
     },
     async writeRows(trx, shape: TableShape, rows: CanonicalRow[], mode) {
-      if (rows.length === 0) return;
+      if (rows.length === 0) return 0;
       const names = shape.columns.map((c) => c.name);
       const rest = names.filter((n) => !shape.primaryKey.includes(n));
       const onConflict =
@@ -109,10 +109,14 @@ export function createSqliteAdapter(config: DatabaseConfig, label: string): Adap
       // SQLite (in-process) that is as fast as multi-row VALUES, without building them.
       const sql = `INSERT INTO ${quote(shape.name)} (${columnList(quote, names)}) VALUES ${placeholderRows(1, names.length)}
         ON CONFLICT (${columnList(quote, shape.primaryKey)}) ${onConflict}`;
-      await withConnection(trx, (connection) => {
+      return withConnection(trx, (connection) => {
         const statement = prepared(connection, sql);
+        let written = 0;
         for (const row of rows)
-          statement.run(shape.columns.map((c) => adapter.toDriver(c, row[c.name] ?? null)));
+          written += statement.run(
+            shape.columns.map((c) => adapter.toDriver(c, row[c.name] ?? null)),
+          ).changes;
+        return written;
       });
     },
     deferFlush: async () => undefined,
