@@ -5,6 +5,14 @@ export { NsyncError, messageOf, type ErrorCode } from './core/errors.js';
 export type * from './core/types.js';
 export { syncLocal, type SyncOptions } from './engine/localPass.js';
 export { syncMulti, type MultiOptions } from './engine/multi.js';
+export {
+  status,
+  CLOCK_WARN_MS,
+  type StatusReport,
+  type RemoteStatus,
+  type TableStatus,
+  type DirectionStatus,
+} from './engine/status.js';
 export { install, uninstall } from './engine/install.js';
 export { check, type CheckItem, type CheckReport } from './engine/check.js';
 export { withRunLock } from './engine/lock.js';

@@ -134,6 +134,18 @@ export class HttpPeer implements Peer {
     };
   }
 
+  /** Changes the remote still has for this environment after `cursor` (null during a snapshot). */
+  async pending(table: TableConfig, cursor: string | null): Promise<number | null> {
+    const answer = (await this.client.post('/v1/pending', {
+      table: table.name,
+      cursor,
+      requester: this.self,
+    })) as {
+      pending?: number | null;
+    };
+    return typeof answer?.pending === 'number' ? answer.pending : null;
+  }
+
   async isEmpty(table: TableConfig): Promise<boolean> {
     const answer = (await this.client.post('/v1/snapshot', { table: table.name, origin: this.self })) as {
       empty?: boolean;

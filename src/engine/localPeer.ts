@@ -87,6 +87,31 @@ export class LocalPeer implements Peer {
     return row ? String(row.position) : null;
   }
 
+  /** A stored cursor and when it was last stored (UTC, canonical). */
+  async cursorRow(
+    peer: string,
+    table: string,
+    direction: string,
+  ): Promise<{ position: string; updatedAt: string } | null> {
+    const [row] = await this.adapter.query(
+      this.adapter.db,
+      `SELECT position, updated_at FROM nsync_cursors WHERE peer = ? AND table_name = ? AND direction = ?`,
+      [peer, table, direction],
+    );
+    if (!row) return null;
+    return { position: String(row.position), updatedAt: canonicalTimestamp(row.updated_at as string | Date) };
+  }
+
+  /** Conflicts recorded for a table (from one origin) and not yet resolved. */
+  async openConflicts(table: TableConfig, origin: string): Promise<number> {
+    const [row] = await this.adapter.query(
+      this.adapter.db,
+      `SELECT count(*) AS n FROM nsync_conflicts WHERE table_name = ? AND origin = ? AND resolved_at IS NULL`,
+      [table.name, origin],
+    );
+    return Number(row?.n ?? 0);
+  }
+
   writeCursor(table: string, write: CursorWrite): Promise<void> {
     return storeCursor(this.adapter.db, table, write);
   }

@@ -20,7 +20,7 @@ export interface MultiOptions {
 }
 
 /** Remotes named (all when none), failing on a name the config does not have. */
-function selectRemotes(config: NsyncConfig, names?: string[]): RemoteConfig[] {
+export function selectRemotes(config: NsyncConfig, names?: string[]): RemoteConfig[] {
   if (!names || names.length === 0) return config.remotes;
   const unknown = names.filter((n) => !config.remotes.some((r) => r.name === n));
   if (unknown.length > 0) {
