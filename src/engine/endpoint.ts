@@ -6,7 +6,6 @@ import { NsyncError } from '../core/errors.js';
 import { sealCursor, unsealCursor } from '../core/seal.js';
 import { canonicalTimestamp, compareTimestamps, sqlTimestamp } from '../core/timestamp.js';
 import {
-  addCounts,
   emptyCounts,
   type ApplyCounts,
   type CanonicalRow,
@@ -19,7 +18,6 @@ import {
 import { VERSION } from '../version.js';
 import { connect, requireInstalled } from './environment.js';
 import { batchDigest, findBatch, purgeBatches, recordBatch } from './ledger.js';
-import type { BeforeCommit } from './localApply.js';
 import { LocalPeer } from './localPeer.js';
 import { readPage } from './localRows.js';
 import type { PullPage } from './peer.js';
@@ -209,33 +207,32 @@ export class Endpoint {
     return this.applyOnce(table, request, changes, { fresh, digits });
   }
 
-  /** NunezReplication's `/api/push`: whole rows from a PHP client, through LWW. */
+  /**
+   * NunezReplication's `/api/push`: whole rows from a PHP client, through LWW, in one
+   * transaction (the body is in memory already, at most the body limit), so a row the
+   * database refuses leaves nothing applied. The push is recorded for `/api/metadata`.
+   */
   async pushPhpRows(name: string, rows: unknown[]): Promise<ApplyCounts> {
     const table = this.table(name);
     const shape = await this.shapeOf(table);
     const changes = decodePhpRows(table, shape, rows);
-    const total = emptyCounts();
-    for (let i = 0; i < changes.length; i += table.batchSize) {
-      const batch = changes.slice(i, i + table.batchSize);
-      // The last batch records the push, so `/api/metadata` can tell when PHP clients last pushed.
-      const last = i + table.batchSize >= changes.length;
-      const record: BeforeCommit | undefined = last
-        ? (trx, counts) =>
-            recordBatch(trx, {
-              origin: PHP_ORIGIN,
-              batchId: `php-${randomUUID()}`,
-              table: table.name,
-              digest: batchDigest(table.name, batch),
-              result: { ...total, ...counts } as unknown as JsonValue,
-              at: new Date().toISOString(),
-            })
-        : undefined;
-      addCounts(
-        total,
-        await this.apply(table, PHP_ORIGIN, batch, { fresh: false, digits: PHP_DIGITS }, false, record),
-      );
-    }
-    return total;
+    if (changes.length === 0) return emptyCounts();
+    return this.apply(
+      table,
+      PHP_ORIGIN,
+      changes,
+      { fresh: false, digits: PHP_DIGITS },
+      false,
+      (trx, counts) =>
+        recordBatch(trx, {
+          origin: PHP_ORIGIN,
+          batchId: `php-${randomUUID()}`,
+          table: table.name,
+          digest: batchDigest(table.name, changes),
+          result: counts as unknown as JsonValue,
+          at: new Date().toISOString(),
+        }),
+    );
   }
 
   /** Every row in key order (PHP `/api/pull`), page by page; only rows newer than `since` when given. */

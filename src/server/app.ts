@@ -52,6 +52,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // A string where a number belongs is a wrong request, not something to convert.
+    ajv: { customOptions: { coerceTypes: false } },
     forceCloseConnections: 'idle',
   });
 
@@ -59,7 +61,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     options.noAuth || accepts(presentedKey(headers));
 
   await app.register(rateLimit, {
-    global: true,
+    global: false,
     max: config.server.rateLimit.max,
     timeWindow: config.server.rateLimit.windowMs,
     // A valid key has its own bucket; anything else is counted per address, so guessing keys is slow too.
@@ -82,6 +84,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     zlibOptions: { level: 1 },
   });
 
+  // Before the key check, so wrong keys are counted (per address) too.
+  app.addHook('onRequest', app.rateLimit());
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (request.routeOptions.config.public === true || request.is404) return;
