@@ -3,6 +3,7 @@ import type { CheckFlags } from './commands/check.js';
 import type { InstallFlags } from './commands/install.js';
 import type { MultiFlags } from './commands/multi.js';
 import type { ServeFlags } from './commands/serve.js';
+import type { StatusFlags } from './commands/status.js';
 import type { SyncFlags } from './commands/sync.js';
 import type { CliIo } from './io.js';
 
@@ -79,6 +80,20 @@ export function buildProgram(io: CliIo, version: string, hooks: ProgramHooks): C
       hooks.verbose(flags.verbose === true);
       const { multiCommand } = await import('./commands/multi.js');
       hooks.done(await multiCommand(config, flags, io));
+    });
+
+  program
+    .command('status')
+    .description('health of every remote, and per table the last exchange, pending changes and conflicts')
+    .argument(...configArgument)
+    .option('--env <name>', 'only this remote (repeatable, or a comma list)', collectTables)
+    .option('--table <name>', 'only this table (repeatable, or a comma list)', collectTables)
+    .option('--json', 'print the report as one JSON object')
+    .addOption(verbose())
+    .action(async (config: string | undefined, flags: StatusFlags & { verbose?: boolean }) => {
+      hooks.verbose(flags.verbose === true);
+      const { statusCommand } = await import('./commands/status.js');
+      hooks.done(await statusCommand(config, flags, io));
     });
 
   program
