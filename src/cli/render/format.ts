@@ -18,8 +18,11 @@ export function formatTableLine(result: TableResult): string {
     return `${head}  FAILED: ${error}`;
   }
   const c = result.counts;
+  // With a remote: what crossed the network (directions read `here → hq` or `hq → here`).
+  const moved =
+    result.remote === undefined ? 'read' : result.direction.startsWith('here') ? 'pushed' : 'pulled';
   const fields: [string, number][] = [
-    ['read', result.read],
+    [moved, result.read],
     ['inserted', c.inserted],
     ['updated', c.updated],
     ['deleted', c.deleted],
