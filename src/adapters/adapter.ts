@@ -23,6 +23,16 @@ export interface Capabilities {
 
 export type WriteMode = 'fresh' | 'ignore' | 'upsert';
 
+/**
+ * How `fresh` rows of a logged table enter the change log. A database whose bulk path can
+ * bypass the row trigger (PostgreSQL's COPY) writes the log entries in one statement instead,
+ * exactly as the trigger would have; others let the trigger do it.
+ */
+export interface FreshLog {
+  timestampColumn: string;
+  origin: string;
+}
+
 /** The change-log entry of one row, as stored in `nsync_changes`. */
 export interface ChangeEntry {
   seq: number;
@@ -73,7 +83,13 @@ export interface Adapter {
    * into an empty table), written the fastest way the database has. Returns the rows written
    * (for `fresh` and `ignore`: inserted, leaving out keys that existed).
    */
-  writeRows(trx: Knex.Transaction, shape: TableShape, rows: CanonicalRow[], mode: WriteMode): Promise<number>;
+  writeRows(
+    trx: Knex.Transaction,
+    shape: TableShape,
+    rows: CanonicalRow[],
+    mode: WriteMode,
+    log?: FreshLog,
+  ): Promise<number>;
   /**
    * Lets the transaction commit without waiting for its log flush. Only for a batch whose
    * cursor commits in the same transaction: a crash can then lose the batch only together

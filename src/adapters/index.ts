@@ -2,7 +2,7 @@ import type { DatabaseConfig } from '../config/types.js';
 import type { Dialect } from '../core/types.js';
 import type { Adapter } from './adapter.js';
 
-export type { Adapter, Capabilities, ChangeEntry, Db, SqlRow } from './adapter.js';
+export type { Adapter, Capabilities, ChangeEntry, Db, FreshLog, SqlRow } from './adapter.js';
 
 type Factory = (config: DatabaseConfig, label: string) => Adapter;
 

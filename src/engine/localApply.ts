@@ -63,7 +63,9 @@ export async function applyBatch(
       const rows = changes.flatMap((c) =>
         c.op === 'upsert' ? [options.fitted ? c.row : fitRow(shape, c.row)] : [],
       );
-      const written = await adapter.writeRows(trx, shape, rows, 'fresh');
+      const logged = !options.replica && table.capture === 'trigger';
+      const log = logged ? { timestampColumn: table.timestampColumn, origin } : undefined;
+      const written = await adapter.writeRows(trx, shape, rows, 'fresh', log);
       // A key the application inserted meanwhile keeps its row: not inserted, and newer or not, it flows back later.
       counts.inserted += written;
       counts.skippedOlder += rows.length - written;

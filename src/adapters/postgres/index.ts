@@ -2,9 +2,9 @@ import knexFactory from 'knex';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../config/types.js';
-import { canonicalTimestamp } from '../../core/timestamp.js';
+import { canonicalTimestamp, sqlTimestamp } from '../../core/timestamp.js';
 import type { CanonicalRow, CanonicalValue, ColumnShape, TableShape } from '../../core/types.js';
-import type { Adapter, Db, SqlRow } from '../adapter.js';
+import type { Adapter, Db, FreshLog, SqlRow } from '../adapter.js';
 import { quietKnex } from '../log.js';
 import { keyTextWith, parseKeyTextFor } from '../keys.js';
 import { columnList } from '../sql.js';
@@ -126,9 +126,19 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
     async setOrigin(trx, origin) {
       await trx.raw(`SELECT set_config('nsync.origin', ?, true)`, [origin ?? '']);
     },
-    async writeRows(trx, shape: TableShape, rows: CanonicalRow[], mode) {
+    async writeRows(trx, shape: TableShape, rows: CanonicalRow[], mode, log) {
       if (rows.length === 0) return 0;
-      if (mode === 'fresh' && (await copyRows(trx, quote, shape, rows))) return rows.length;
+      if (mode === 'fresh') {
+        // COPY either writes every row or none (a key exists): with the trigger off, one
+        // statement then logs them all, instead of one trigger call and insert per row.
+        if (log) await adapter.setOrigin(trx, '-');
+        const copied = await copyRows(trx, quote, shape, rows);
+        if (log) await adapter.setOrigin(trx, log.origin);
+        if (copied) {
+          if (log) await logFresh(trx, shape, rows, log);
+          return rows.length;
+        }
+      }
       const names = shape.columns.map((c) => c.name);
       const cols = columnList(quote, names);
       const rest = names.filter((n) => !shape.primaryKey.includes(n));
@@ -155,5 +165,21 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
     transaction: (fn) => db.transaction(fn),
     close: () => db.destroy(),
   };
+  /** The change-log entries of rows just copied: what the capture trigger writes, for all of them at once. */
+  async function logFresh(trx: Knex.Transaction, shape: TableShape, rows: CanonicalRow[], log: FreshLog) {
+    const entries = rows.map((row) => {
+      const at = row[log.timestampColumn];
+      const key = shape.primaryKey.map((k) => row[k] ?? null);
+      return { pk: adapter.keyText(shape, key), at: typeof at === 'string' ? sqlTimestamp(at) : null };
+    });
+    await trx.raw(
+      `INSERT INTO nsync_changes (table_name, pk, op, changed_at, origin, seq)
+       SELECT ?, t.pk, 'upsert', t.at, ?, NULL FROM json_to_recordset(?::json) AS t(pk text, at timestamp)
+       ON CONFLICT (table_name, pk) DO UPDATE SET op = excluded.op, changed_at = excluded.changed_at,
+         origin = excluded.origin, seq = NULL`,
+      [shape.name, log.origin, JSON.stringify(entries)],
+    );
+  }
+
   return adapter;
 }
