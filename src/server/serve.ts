@@ -134,9 +134,13 @@ export async function startServer(config: NsyncConfig, options: ServeOptions = {
     app,
     async close() {
       clearInterval(timer);
+      // Connections become idle as their last answer goes out; close each then, not after the
+      // client's keep-alive runs out (a supervisor would SIGKILL before the pool is closed).
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
       try {
         await app.close();
       } finally {
+        clearInterval(sweep);
         await endpoint.close();
       }
     },
