@@ -47,6 +47,14 @@ export async function check(config: NsyncConfig): Promise<CheckReport> {
         items.push(...(await compareSides(table, peers[0] as LocalPeer, peers[1] as LocalPeer)));
     }
     if (peers.length === 2) items.push(await clockSkew(peers[0] as LocalPeer, peers[1] as LocalPeer));
+    for (const remote of config.remotes.filter((r) => r.protocol === 'nunez')) {
+      items.push({
+        level: 'warn',
+        subject: `remote ${remote.name}`,
+        message:
+          'runs NunezReplication: deletes made here cannot reach it (it has no delete route), and a push-only exchange cannot compare with its rows (the PHP server overwrites); prefer bidirectional, or nsync serve there',
+      });
+    }
   } finally {
     for (const peer of peers.reverse()) await peer.adapter.close().catch(() => undefined);
   }

@@ -5,7 +5,7 @@ import type { ApplyCounts, Change, ColumnShape, TableShape } from '../core/types
 import type { EndpointInfo, PushResult, TableInfo } from './endpoint.js';
 import { PROTOCOL_VERSION } from './endpoint.js';
 import type { ApplyOptions, CursorWrite, Peer, PullPage } from './peer.js';
-import { RemoteClient, type RemoteClientOptions } from './remoteClient.js';
+import { RemoteClient, remoteStatus, type RemoteClientOptions } from './remoteClient.js';
 
 /**
  * Another environment's `nsync serve`, as one end of an exchange: the same Peer as a local
@@ -35,13 +35,17 @@ export class HttpPeer implements Peer {
       minBackoffMs: 200,
       ...options,
     });
+    const notNsync = () =>
+      new NsyncError(
+        'REMOTE',
+        `${client.label} does not speak the nsync protocol (no /v1/info): if it runs NunezReplication, set its "protocol": "nunez"`,
+      );
     try {
-      const info = (await client.get('/v1/info')) as Partial<EndpointInfo> | undefined;
+      const info = (await client.get('/v1/info').catch((error: unknown) => {
+        throw remoteStatus(error) === 404 ? notNsync() : error;
+      })) as Partial<EndpointInfo> | undefined;
       if (typeof info !== 'object' || info === null || typeof info.protocol !== 'number') {
-        throw new NsyncError(
-          'REMOTE',
-          `${client.label} does not speak the nsync protocol (no /v1/info): is it a NunezReplication server? Set protocol "nunez"`,
-        );
+        throw notNsync();
       }
       if (info.protocol !== PROTOCOL_VERSION) {
         throw new NsyncError(

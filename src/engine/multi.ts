@@ -7,6 +7,7 @@ import { exchangeTable } from './exchange.js';
 import { HttpPeer } from './httpPeer.js';
 import { selectTables, syncLocal } from './localPass.js';
 import { LocalPeer } from './localPeer.js';
+import { NunezPeer } from './nunezPeer.js';
 import { purgeTombstones } from './retention.js';
 
 export interface MultiOptions {
@@ -92,9 +93,12 @@ async function exchangeRemote(
   reporter: Reporter,
 ): Promise<TableResult[]> {
   const directions = remote.syncMode === 'bidirectional' ? [PULL, PUSH] : [remote.syncMode];
-  let peer: HttpPeer;
+  let peer: HttpPeer | NunezPeer;
   try {
-    peer = await HttpPeer.connect(remote, config.environment);
+    peer =
+      remote.protocol === 'nunez'
+        ? new NunezPeer(remote, master)
+        : await HttpPeer.connect(remote, config.environment);
   } catch (error) {
     const cause = messageOf(error);
     return tables.flatMap((table) =>
@@ -133,6 +137,13 @@ async function exchangeRemote(
             remote: remote.name,
           }),
         );
+      }
+      const unsent = peer instanceof NunezPeer ? (peer.unsentDeletes.get(table.name) ?? 0) : 0;
+      if (unsent > 0) {
+        reporter.event({
+          type: 'warning',
+          message: `${table.name}: ${unsent} delete(s) not sent to ${remote.name}: a NunezReplication server has no delete route`,
+        });
       }
     }
   } finally {

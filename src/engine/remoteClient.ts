@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { gunzip, gzip, inflate } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { createGunzip, createInflate, gunzip, gzip, inflate } from 'node:zlib';
 import pRetry from 'p-retry';
 import { Agent, request } from 'undici';
 import type { RemoteConfig } from '../config/types.js';
@@ -44,7 +45,7 @@ export interface RemoteClientOptions {
 }
 
 /** A failure the remote gave (status) or the way to it (connection); `transient` ones are retried. */
-class RemoteFailure extends Error {
+export class RemoteFailure extends Error {
   constructor(
     message: string,
     readonly transient: boolean,
@@ -101,22 +102,68 @@ export class RemoteClient {
     return this.call('POST', path, body);
   }
 
+  /**
+   * A GET whose (decompressed) body is read as a stream, for answers too large to buffer
+   * (a NunezReplication server's whole table). Retried until the answer starts, not after.
+   */
+  async stream(path: string): Promise<Readable> {
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip' };
+    if (this.remote.apiKey !== undefined) headers['x-api-key'] = this.remote.apiKey;
+    const open = async (): Promise<Readable> => {
+      let response;
+      try {
+        response = await request(`${this.remote.url}${path}`, {
+          method: 'GET',
+          headers,
+          dispatcher: this.agent,
+          headersTimeout: this.remote.timeout * 1000,
+          bodyTimeout: this.remote.timeout * 1000,
+        });
+      } catch (error) {
+        throw connectionFailure(error, this.remote.timeout);
+      }
+      if (response.statusCode >= 400) {
+        const text = (await readBody(response.body).catch(() => Buffer.alloc(0))).toString('utf8');
+        let said = text.slice(0, 200);
+        try {
+          said = String((JSON.parse(text) as { error?: unknown }).error ?? said);
+        } catch {
+          // Not JSON: the start of the text says enough.
+        }
+        throw new RemoteFailure(
+          `answered ${response.statusCode}${said ? `: ${said}` : ''}`,
+          TRANSIENT_STATUS.has(response.statusCode),
+          response.statusCode,
+        );
+      }
+      const encoding = String(response.headers['content-encoding'] ?? '');
+      if (encoding === 'gzip') return response.body.pipe(createGunzip());
+      if (encoding === 'deflate') return response.body.pipe(createInflate());
+      return response.body;
+    };
+    return this.withRetries(open);
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }
 
   private async call(method: 'GET' | 'POST', path: string, body: unknown): Promise<unknown> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    const compressed =
+      payload && payload.length >= COMPRESS_FROM ? await gzipAsync(payload, { level: 1 }) : payload;
+    return this.withRetries(() => this.once(method, path, compressed, compressed !== payload));
+  }
+
+  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     if (this.broken) {
       throw new NsyncError(
         'CONNECT',
         `${this.label} skipped for the rest of this run after ${this.failuresInARow} failed requests in a row`,
       );
     }
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
-    const compressed =
-      payload && payload.length >= COMPRESS_FROM ? await gzipAsync(payload, { level: 1 }) : payload;
     try {
-      const result = await pRetry(() => this.once(method, path, compressed, compressed !== payload), {
+      const result = await pRetry(attempt, {
         retries: this.options.retries,
         factor: 2,
         minTimeout: this.options.minBackoffMs,
@@ -194,10 +241,13 @@ export class RemoteClient {
     if (error instanceof NsyncError) return error;
     const status = error instanceof RemoteFailure ? error.status : undefined;
     const message = `${this.label} ${messageOf(error)}`;
-    if (status === 401) return new NsyncError('AUTH', `${this.label} refused the API key (401 Unauthorized)`);
-    if (status === 410) return new NsyncError('CURSOR_EXPIRED', message);
-    if (status === undefined || TRANSIENT_STATUS.has(status)) return new NsyncError('CONNECT', message);
-    return new NsyncError('REMOTE', message);
+    const cause = { cause: error };
+    if (status === 401)
+      return new NsyncError('AUTH', `${this.label} refused the API key (401 Unauthorized)`, cause);
+    if (status === 410) return new NsyncError('CURSOR_EXPIRED', message, cause);
+    if (status === undefined || TRANSIENT_STATUS.has(status))
+      return new NsyncError('CONNECT', message, cause);
+    return new NsyncError('REMOTE', message, cause);
   }
 }
 
@@ -236,4 +286,10 @@ function connectionFailure(error: unknown, timeoutSeconds: number): RemoteFailur
     `${what}${code && !what.includes(code) ? ` (${code})` : ''}`,
     code ? TRANSIENT_CODES.has(code) : true,
   );
+}
+
+/** The HTTP status behind an error from a RemoteClient, if the remote answered one. */
+export function remoteStatus(error: unknown): number | undefined {
+  const cause = error instanceof NsyncError ? error.cause : error;
+  return cause instanceof RemoteFailure ? cause.status : undefined;
 }

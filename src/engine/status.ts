@@ -5,6 +5,8 @@ import { connect, requireInstalled } from './environment.js';
 import { HttpPeer } from './httpPeer.js';
 import { selectTables } from './localPass.js';
 import { LocalPeer } from './localPeer.js';
+import { NunezPeer } from './nunezPeer.js';
+import { remoteStatus as answeredStatus } from './remoteClient.js';
 import { PULL, PUSH, selectRemotes } from './multi.js';
 
 export interface DirectionStatus {
@@ -84,6 +86,7 @@ async function remoteStatus(
   warnings: string[],
 ): Promise<RemoteStatus> {
   const base = { name: remote.name, url: remote.url, tables: [] as TableStatus[] };
+  if (remote.protocol === 'nunez') return nunezStatus(remote, master, tables);
   let peer: HttpPeer;
   const asked = Date.now();
   try {
@@ -120,11 +123,43 @@ async function remoteStatus(
   }
 }
 
+/** A NunezReplication server: reachable and key accepted, and what is known here (no clock, no pending pull). */
+async function nunezStatus(
+  remote: RemoteConfig,
+  master: LocalPeer,
+  tables: TableConfig[],
+): Promise<RemoteStatus> {
+  const base = { name: remote.name, url: remote.url, tables: [] as TableStatus[] };
+  const peer = new NunezPeer({ ...remote, retries: 1 }, master);
+  try {
+    const first = tables[0];
+    if (first) await peer.probe(first);
+  } catch (error) {
+    const refused = error instanceof NsyncError && error.code === 'AUTH';
+    await peer.close();
+    return {
+      ...base,
+      reachable: refused || answeredStatus(error) !== undefined,
+      authorised: false,
+      error: messageOf(error),
+    };
+  }
+  try {
+    const directions = remote.syncMode === 'bidirectional' ? [PULL, PUSH] : [remote.syncMode];
+    const report: RemoteStatus = { ...base, reachable: true, authorised: true, version: 'NunezReplication' };
+    for (const table of tables)
+      report.tables.push(await tableStatus(remote, table, master, peer, directions));
+    return report;
+  } finally {
+    await peer.close();
+  }
+}
+
 async function tableStatus(
   remote: RemoteConfig,
   table: TableConfig,
   master: LocalPeer,
-  peer: HttpPeer,
+  peer: HttpPeer | NunezPeer,
   directions: string[],
 ): Promise<TableStatus> {
   const staleBefore = Date.now() - remote.staleAfterMinutes * 60_000;
@@ -135,7 +170,9 @@ async function tableStatus(
       const pending =
         direction === PUSH
           ? await master.pending(table, cursor?.position ?? null, peer.id)
-          : await peer.pending(table, cursor?.position ?? null);
+          : peer instanceof HttpPeer
+            ? await peer.pending(table, cursor?.position ?? null)
+            : null;
       const lastExchange = cursor ? cursor.updatedAt : null;
       result.directions.push({
         direction,

@@ -21,6 +21,7 @@ function ago(iso: string | null, now: number): string {
 function remoteLine(remote: RemoteStatus): string {
   if (!remote.reachable) return `unreachable: ${remote.error ?? 'no answer'}`;
   if (!remote.authorised) return `refuses the key: ${remote.error ?? '401'}`;
+  if (remote.environment === undefined) return `${remote.version ?? 'unknown server'}`;
   const offset = remote.clockOffsetMs ?? 0;
   return `${remote.environment} · nsync ${remote.version} · clock ${offset >= 0 ? '+' : ''}${(offset / 1000).toFixed(2)} s`;
 }
