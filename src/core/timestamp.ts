@@ -59,23 +59,23 @@ function plainTimestamp(value: string, digits: number): string | null {
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** Two digits at `at` as a number (the caller has checked they are digits). */
+const two = (value: string, at: number): number =>
+  (value.charCodeAt(at) - 48) * 10 + value.charCodeAt(at + 1) - 48;
+
 /** Whether `YYYY-MM-DD…` names a real day (no 30 February). */
 export function realDate(value: string): boolean {
-  const year = Number(value.slice(0, 4));
-  const month = Number(value.slice(5, 7));
-  const day = Number(value.slice(8, 10));
+  const month = two(value, 5);
+  const day = two(value, 8);
   if (month < 1 || month > 12 || day < 1 || day > (DAYS_IN_MONTH[month - 1] as number)) return false;
-  return !(month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)));
+  if (month !== 2 || day !== 29) return true;
+  const year = two(value, 0) * 100 + two(value, 2);
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }
 
 /** Whether `YYYY-MM-DD?HH:MM:SS…` names a real instant (no 30 February, no 25:61). */
 function realTime(value: string): boolean {
-  return (
-    realDate(value) &&
-    Number(value.slice(11, 13)) < 24 &&
-    Number(value.slice(14, 16)) < 60 &&
-    Number(value.slice(17, 19)) < 60
-  );
+  return realDate(value) && two(value, 11) < 24 && two(value, 14) < 60 && two(value, 17) < 60;
 }
 
 /** A fixed-width sortable form of a canonical timestamp, cut to `digits` fractional digits. */

@@ -18,7 +18,8 @@ export function jsonObjectStream(
     let first = true;
     for await (const page of pages) {
       if (page.length === 0) continue;
-      const body = page.map((item) => JSON.stringify(item)).join(',');
+      // One stringify per page: a call per item costs more than the brackets it saves.
+      const body = JSON.stringify(page).slice(1, -1);
       yield first ? body : `,${body}`;
       first = false;
     }
