@@ -59,7 +59,8 @@ export async function applyBatch(
   const work = async (trx: Knex.Transaction) => {
     await adapter.setOrigin(trx, options.replica ? '-' : origin);
     if (options.cursor) await adapter.deferFlush(trx);
-    if (options.fresh) {
+    // A key deleted here since the copy began has a tombstone an older row must not pass.
+    if (options.fresh && (options.replica || !(await anyTombstone(adapter, trx, table, shape, changes)))) {
       const rows = changes.flatMap((c) =>
         c.op === 'upsert' ? [options.fitted ? c.row : fitRow(shape, c.row)] : [],
       );
@@ -157,6 +158,26 @@ export async function applyBatch(
     if (!(error instanceof DryRun)) throw error;
   }
   return counts;
+}
+
+/** Whether any key of the batch has a tombstone here. */
+async function anyTombstone(
+  adapter: Adapter,
+  trx: Knex.Transaction,
+  table: TableConfig,
+  shape: TableShape,
+  changes: Change[],
+): Promise<boolean> {
+  for (const part of chunks(changes, 2_000)) {
+    const keys = part.map((c) => adapter.keyText(shape, c.key));
+    const found = await adapter.query(
+      trx,
+      `SELECT 1 AS found FROM nsync_changes WHERE table_name = ? AND op = 'delete' AND pk IN (${keys.map(() => '?').join(', ')}) LIMIT 1`,
+      [table.name, ...keys],
+    );
+    if (found.length > 0) return true;
+  }
+  return false;
 }
 
 function repeatedKeys(changes: Change[]): Set<string> {
