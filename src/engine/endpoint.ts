@@ -192,6 +192,7 @@ export class Endpoint {
     const table = this.table(name);
     const empty = await this.peer.isEmpty(table);
     if (empty) this.freshCopies.add(`${origin}\n${table.name}`);
+    else this.freshCopies.delete(`${origin}\n${table.name}`);
     return empty;
   }
 
