@@ -124,11 +124,24 @@ export function createMysqlAdapter(config: DatabaseConfig, label: string): Adapt
           trx,
           `SELECT table_name, pk FROM nsync_changes WHERE seq IS NULL FOR UPDATE SKIP LOCKED`,
         );
-        for (const part of chunks(pending, 2_000)) {
+        if (pending.length > 0) {
+          // Numbered through a join with a temporary list of the keys: MariaDB turns a long
+          // `(table_name, pk) IN (…)` into a subquery that scans the whole log per statement.
           await trx.raw(
-            `UPDATE nsync_changes SET seq = (@nsync_n := @nsync_n + 1) WHERE (table_name, pk) IN (${placeholderRows(part.length, 2)})`,
-            part.flatMap((e) => [e.table_name, e.pk]) as Knex.RawBinding[],
+            `CREATE TEMPORARY TABLE IF NOT EXISTS nsync_pending AS SELECT table_name, pk FROM nsync_changes WHERE 1 = 0`,
           );
+          await trx.raw(`DELETE FROM nsync_pending`);
+          for (const part of chunks(pending, 2_000)) {
+            await trx.raw(
+              `INSERT INTO nsync_pending (table_name, pk) VALUES ${placeholderRows(part.length, 2)}`,
+              part.flatMap((e) => [e.table_name, e.pk]) as Knex.RawBinding[],
+            );
+          }
+          await trx.raw(
+            `UPDATE nsync_pending p JOIN nsync_changes c ON c.table_name = p.table_name AND c.pk = p.pk
+             SET c.seq = (@nsync_n := @nsync_n + 1)`,
+          );
+          await trx.raw(`DELETE FROM nsync_pending`);
         }
         await trx.raw(`UPDATE nsync_meta SET value = @nsync_n WHERE name = 'seq'`);
         const [row] = await adapter.query(trx, `SELECT @nsync_n AS hw`);
