@@ -208,7 +208,14 @@ export class LocalPeer implements Peer {
         `${table.name} on ${this.label}: the reader is older than tombstone retention; it must take a new snapshot`,
       );
     }
-    await this.adapter.assignRound();
+    // A round takes the numbering lock and commits; when none of this table's entries waits
+    // for a number there is nothing for it to do (numbers only ever go to committed entries).
+    const [waiting] = await this.adapter.query(
+      this.adapter.db,
+      `SELECT 1 AS found FROM nsync_changes WHERE table_name = ? AND seq IS NULL LIMIT 1`,
+      [table.name],
+    );
+    if (waiting) await this.adapter.assignRound();
     const entries = await this.adapter.query(
       this.adapter.db,
       `SELECT seq, pk, op, changed_at, origin FROM nsync_changes

@@ -30,6 +30,9 @@ const types = {
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
+/** Entries numbered in one round from which the log's statistics are refreshed. */
+const BIG_ROUND = 50_000;
+
 export function createPostgresAdapter(config: DatabaseConfig, label: string): Adapter {
   if (!('host' in config.connection)) throw new Error('postgres needs host, user and database');
   const db = knexFactory({
@@ -107,21 +110,25 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
     parseKeyText: (shape, text) => parseKeyTextFor(shape, text),
     captureDdl: postgresCaptureDdl,
     async assignRound() {
-      return db.transaction(async (trx) => {
+      const { hw, numbered } = await db.transaction(async (trx) => {
         await trx.raw(`SELECT value FROM nsync_meta WHERE name = 'seq' FOR UPDATE`);
         // An entry an open transaction is rewriting is skipped, not waited for: it gets a
         // number in a later round, after that transaction commits — still after all read so far.
-        await trx.raw(
+        const update = (await trx.raw(
           `UPDATE nsync_changes c SET seq = nextval('nsync_seq')
            FROM (SELECT ctid FROM nsync_changes WHERE seq IS NULL FOR UPDATE SKIP LOCKED) AS todo
            WHERE c.ctid = todo.ctid`,
-        );
+        )) as { rowCount: number | null };
         const [row] = await adapter.query(
           trx,
           `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS hw FROM nsync_seq`,
         );
-        return Number(row?.hw ?? 0);
+        return { hw: Number(row?.hw ?? 0), numbered: update.rowCount ?? 0 };
       });
+      // Statistics taken while these entries waited say most of the log has no number yet,
+      // and later rounds would scan the whole log to find none: refresh them after a big round.
+      if (numbered >= BIG_ROUND) await db.raw('ANALYZE nsync_changes');
+      return hw;
     },
     async setOrigin(trx, origin) {
       await trx.raw(`SELECT set_config('nsync.origin', ?, true)`, [origin ?? '']);
