@@ -7,7 +7,7 @@ import type { RunEvent, RunResult } from '../src/index.js';
 
 /** dist/bench/cli.js → the repository root. */
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-const BIN = join(ROOT, 'bin', 'nsync');
+export const BIN = join(ROOT, 'bin', 'nsync');
 const GNU_TIME = '/usr/bin/time';
 /** Fallback when GNU time is missing: a preload that writes the same `%M %U %S` line at exit. */
 const PROBE = fileURLToPath(new URL('./usageProbe.js', import.meta.url));
@@ -33,18 +33,22 @@ export interface BenchConfig {
   dispose(): void;
 }
 
-export function writeConfig(masterUrl: string, slaveUrl: string, batchSize?: number): BenchConfig {
+/** A temp folder holding `config` as its config file. */
+export function writeConfigFile(config: Record<string, unknown>): BenchConfig {
   const dir = mkdtempSync(join(tmpdir(), 'nsync-bench-cfg-'));
   const file = join(dir, 'nsync.json');
-  const config = {
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return { dir, file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function writeConfig(masterUrl: string, slaveUrl: string, batchSize?: number): BenchConfig {
+  return writeConfigFile({
     environment: 'bench',
     mode: 'master-slave',
     ...(batchSize ? { batchSize } : {}),
     databases: { master: { url: masterUrl }, slave: { url: slaveUrl } },
     replication: { tables: [{ name: 'items', primaryKey: 'id', timestampColumn: 'updated_at' }] },
-  };
-  writeFileSync(file, JSON.stringify(config, null, 2));
-  return { dir, file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  });
 }
 
 function parseResult(stdout: string): RunResult | undefined {

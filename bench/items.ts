@@ -34,8 +34,9 @@ const ANALYZE: Record<Dialect, string> = {
   sqlite: 'ANALYZE',
 };
 
-export async function createItems(db: BenchDatabase): Promise<void> {
-  await db.knex.raw(DDL[db.dialect]);
+/** The items table, or one of the same columns under another name. */
+export async function createItems(db: BenchDatabase, table = 'items'): Promise<void> {
+  await db.knex.raw(DDL[db.dialect].replace('CREATE TABLE items ', `CREATE TABLE ${table} `));
 }
 
 export async function seedItems(db: BenchDatabase, rows: number): Promise<void> {

@@ -8,7 +8,7 @@ export interface Measure {
   verdict: '' | 'pass' | 'FAIL';
 }
 
-export type Unit = 's' | 'MB' | '×' | 'rows/s' | 'B';
+export type Unit = 's' | 'ms' | 'MB' | '×' | 'rows/s' | 'B';
 
 /** Milliseconds are shown as seconds; everything else as it comes. */
 export function format(value: number, unit: Unit): string {
@@ -16,6 +16,8 @@ export function format(value: number, unit: Unit): string {
   switch (unit) {
     case 's':
       return `${(value / 1000).toFixed(value < 10_000 ? 3 : 1)} s`;
+    case 'ms':
+      return `${value.toFixed(value < 100 ? 1 : 0)} ms`;
     case 'MB':
       return `${value.toFixed(0)} MB`;
     case '×':
@@ -50,6 +52,19 @@ export function atLeast(name: string, value: number, floor: number, unit: Unit):
     target: `≥ ${format(floor, unit)}`,
     ratio: (value / floor).toFixed(2),
     verdict: value >= floor ? 'pass' : 'FAIL',
+  };
+}
+
+/** A count that must be exactly `expected` (e.g. 0 errors); `what` follows the numbers. */
+export function exactly(name: string, value: number, expected: number, what: string): Measure {
+  const ok = value === expected;
+  const unit = what ? ` ${what}` : '';
+  return {
+    name,
+    value: `${value.toLocaleString('en-US')}${unit}`,
+    target: `${expected.toLocaleString('en-US')}${unit}`,
+    ratio: '',
+    verdict: ok ? 'pass' : 'FAIL',
   };
 }
 

@@ -9,15 +9,27 @@
  *   BENCH_TOUCHED       rows updated before the incremental sync (default 10,000)
  *   BENCH_DIALECTS      which of postgres,mysql,sqlite to run (default all)
  *   BENCH_BATCH         batchSize written to the config (default: nsync's own)
- *   BENCH_CPU_PROF      a folder: each PostgreSQL nsync run writes a V8 CPU profile there
+ *   BENCH_CPU_PROF      a folder: each PostgreSQL nsync run (and serve process) writes a V8 CPU profile there
+ *   BENCH_SERVE         0: skip the `nsync serve` benchmarks (PostgreSQL, BENCH_ROWS rows)
+ *   BENCH_SERVE_GZIP    1: gzip the request bodies of the serve push pipe (default: plain JSON)
+ *   BENCH_MULTI         0: skip the `nsync multi` benchmarks (PostgreSQL store ⇄ `nsync serve` hq)
+ *   BENCH_MULTI_ROUNDS  rounds of BENCH_TOUCHED changes timed in each table of the multi bench (default 3)
  */
 import { availableParallelism, loadavg } from 'node:os';
 import type { Dialect } from '../src/core/types.js';
 import { dropAll } from './databases.js';
-import { flatnessMeasure, initialSyncMeasures, postgresMeasures } from './measures.js';
+import {
+  flatnessMeasure,
+  initialSyncMeasures,
+  multiMeasures,
+  postgresMeasures,
+  serveMeasures,
+} from './measures.js';
+import { runMulti } from './multi.js';
 import { runInitialSync } from './otherDialects.js';
 import { runPostgres, type PostgresFigures } from './postgres.js';
 import { info, progress, renderTable, type Measure } from './report.js';
+import { runServe } from './serve.js';
 
 function count(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -37,6 +49,10 @@ const settings = {
     .split(',')
     .map((d) => d.trim() as Dialect),
   profileDir: process.env.BENCH_CPU_PROF || undefined,
+  serve: process.env.BENCH_SERVE !== '0',
+  serveGzip: process.env.BENCH_SERVE_GZIP === '1',
+  multi: process.env.BENCH_MULTI !== '0',
+  multiRounds: count('BENCH_MULTI_ROUNDS', 3),
 };
 
 /** Other work on the host skews every figure; the table says how busy it was. */
@@ -57,6 +73,31 @@ async function main(): Promise<void> {
       }
       const [small, large] = [runs[0], runs.at(-1)];
       if (small && large && small !== large) measures.push(flatnessMeasure(small, large));
+      if (settings.serve) {
+        const figures = await runServe({
+          rows: settings.rows,
+          ...(settings.batchSize ? { batchSize: settings.batchSize } : {}),
+          clients: 50,
+          clientBatches: 20,
+          clientRows: 200,
+          gzipPush: settings.serveGzip,
+          ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
+        });
+        measures.push(...serveMeasures(figures));
+      }
+      if (settings.multi) {
+        const figures = await runMulti({
+          rows: settings.rows,
+          smallRows: settings.smallRows,
+          touched: settings.touched,
+          rounds: settings.multiRounds,
+          noopTables: 20,
+          noopRows: 1000,
+          ...(settings.batchSize ? { batchSize: settings.batchSize } : {}),
+          ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
+        });
+        measures.push(...multiMeasures(figures));
+      }
     }
     for (const dialect of ['mysql', 'sqlite'] as const) {
       if (!settings.dialects.includes(dialect)) continue;
