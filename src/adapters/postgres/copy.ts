@@ -43,22 +43,39 @@ export async function copyRows(
   shape: TableShape,
   rows: CanonicalRow[],
 ): Promise<boolean> {
+  const columns = shape.columns;
+  const lines = function* () {
+    for (const row of rows) {
+      let line = '';
+      for (let i = 0; i < columns.length; i++) {
+        const column = columns[i] as ColumnShape;
+        line += (i === 0 ? '' : '\t') + copyText(column, row[column.name] ?? null);
+      }
+      yield `${line}\n`;
+    }
+  };
+  const sql = `COPY ${quote(shape.name)} (${columns.map((c) => quote(c.name)).join(', ')}) FROM STDIN`;
+  return copyLines(trx, sql, lines());
+}
+
+/**
+ * COPY … FROM STDIN of text-format lines (each ending in a line break), under a savepoint:
+ * all of them or none. Returns false when a key already exists.
+ */
+export async function copyLines(
+  trx: Knex.Transaction,
+  sql: string,
+  lines: Iterable<string>,
+): Promise<boolean> {
   const conn = (await (
     trx.client as { acquireConnection(): Promise<pg.Client> }
   ).acquireConnection()) as pg.Client;
-  const columns = shape.columns;
-  const sql = `COPY ${quote(shape.name)} (${columns.map((c) => quote(c.name)).join(', ')}) FROM STDIN`;
   await conn.query('SAVEPOINT nsync_copy');
   try {
-    const lines = function* () {
+    const chunks = function* () {
       let chunk = '';
-      for (const row of rows) {
-        let line = '';
-        for (let i = 0; i < columns.length; i++) {
-          const column = columns[i] as ColumnShape;
-          line += (i === 0 ? '' : '\t') + copyText(column, row[column.name] ?? null);
-        }
-        chunk += `${line}\n`;
+      for (const line of lines) {
+        chunk += line;
         if (chunk.length > 65_536) {
           yield chunk;
           chunk = '';
@@ -66,7 +83,7 @@ export async function copyRows(
       }
       if (chunk) yield chunk;
     };
-    await pipeline(Readable.from(lines()), conn.query(copyFrom(sql)));
+    await pipeline(Readable.from(chunks()), conn.query(copyFrom(sql)));
     await conn.query('RELEASE SAVEPOINT nsync_copy');
     return true;
   } catch (error) {
@@ -74,4 +91,9 @@ export async function copyRows(
     if ((error as { code?: string }).code === '23505') return false;
     throw error;
   }
+}
+
+/** A text value for COPY's text format, escaped. */
+export function copyString(text: string): string {
+  return escapeCopy(text);
 }

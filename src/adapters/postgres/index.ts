@@ -9,7 +9,7 @@ import { quietKnex } from '../log.js';
 import { keyTextWith, parseKeyTextFor } from '../keys.js';
 import { columnList } from '../sql.js';
 import { postgresCaptureDdl } from './capture.js';
-import { copyRows } from './copy.js';
+import { copyLines, copyRows, copyString } from './copy.js';
 import { introspectPostgres } from './introspect.js';
 
 // Times and dates come back as the text PostgreSQL prints (microseconds intact), not as JS Dates;
@@ -172,13 +172,37 @@ export function createPostgresAdapter(config: DatabaseConfig, label: string): Ad
     transaction: (fn) => db.transaction(fn),
     close: () => db.destroy(),
   };
-  /** The change-log entries of rows just copied: what the capture trigger writes, for all of them at once. */
+  /**
+   * The change-log entries of rows just copied: what the capture trigger writes, for all of
+   * them at once — by COPY, numbered already. The numbers are taken under the numbering lock,
+   * held until this transaction commits, so no round numbers anything in between: they are
+   * still larger than everything a reader could have read before the commit (DESIGN §2).
+   * A key that has an entry already (rare: the table was empty) is logged the usual way.
+   */
   async function logFresh(trx: Knex.Transaction, shape: TableShape, rows: CanonicalRow[], log: FreshLog) {
     const entries = rows.map((row) => {
       const at = row[log.timestampColumn];
       const key = shape.primaryKey.map((k) => row[k] ?? null);
       return { pk: adapter.keyText(shape, key), at: typeof at === 'string' ? sqlTimestamp(at) : null };
     });
+    await trx.raw(`SELECT value FROM nsync_meta WHERE name = 'seq' FOR UPDATE`);
+    const [reserved] = await adapter.query(
+      trx,
+      `SELECT setval('nsync_seq', nextval('nsync_seq') + ? - 1) AS last`,
+      [entries.length],
+    );
+    const first = Number(reserved?.last) - entries.length + 1;
+    const table = copyString(shape.name);
+    const origin = copyString(log.origin);
+    const lines = entries.map(
+      (e, i) => `${table}\t${copyString(e.pk)}\tupsert\t${e.at ?? '\\N'}\t${origin}\t${first + i}\n`,
+    );
+    const copied = await copyLines(
+      trx,
+      `COPY nsync_changes (table_name, pk, op, changed_at, origin, seq) FROM STDIN`,
+      lines,
+    );
+    if (copied) return;
     await trx.raw(
       `INSERT INTO nsync_changes (table_name, pk, op, changed_at, origin, seq)
        SELECT ?, t.pk, 'upsert', t.at, ?, NULL FROM json_to_recordset(?::json) AS t(pk text, at timestamp)
