@@ -37,3 +37,20 @@ export interface Reporter {
 }
 
 export const silentReporter: Reporter = { event: () => undefined };
+
+/** The result of a whole run from its tables' results, reported as `run-end`. */
+export function endRun(
+  results: TableResult[],
+  dryRun: boolean,
+  started: number,
+  reporter: Reporter,
+): RunResult {
+  const result: RunResult = {
+    ok: results.every((r) => r.ok),
+    dryRun,
+    tables: results,
+    durationMs: Date.now() - started,
+  };
+  reporter.event({ type: 'run-end', result });
+  return result;
+}

@@ -1,6 +1,6 @@
 import type { NsyncConfig, TableConfig } from '../config/types.js';
 import { NsyncError } from '../core/errors.js';
-import type { Reporter, RunResult, TableResult } from './events.js';
+import { endRun, type Reporter, type RunResult, type TableResult } from './events.js';
 import { openEnvironment, requireInstalled } from './environment.js';
 import { exchangeTable } from './exchange.js';
 import type { LocalPeer } from './localPeer.js';
@@ -52,14 +52,7 @@ export async function syncLocal(config: NsyncConfig, options: SyncOptions): Prom
   } finally {
     await env.close();
   }
-  const result: RunResult = {
-    ok: results.every((r) => r.ok),
-    dryRun,
-    tables: results,
-    durationMs: Date.now() - started,
-  };
-  options.reporter.event({ type: 'run-end', result });
-  return result;
+  return endRun(results, dryRun, started, options.reporter);
 }
 
 async function replicate(

@@ -1,7 +1,7 @@
 import type { NsyncConfig, RemoteConfig, TableConfig } from '../config/types.js';
 import { messageOf, NsyncError } from '../core/errors.js';
 import { emptyCounts } from '../core/types.js';
-import type { Reporter, RunResult, TableResult } from './events.js';
+import { endRun, type Reporter, type RunResult, type TableResult } from './events.js';
 import { connect, requireInstalled } from './environment.js';
 import { exchangeTable } from './exchange.js';
 import { HttpPeer } from './httpPeer.js';
@@ -32,8 +32,8 @@ export function selectRemotes(config: NsyncConfig, names?: string[]): RemoteConf
 }
 
 /** Cursor direction names, as stored in nsync_cursors with the remote's name as the peer. */
-export const PUSH = 'push';
-export const PULL = 'pull';
+export const PUSH = 'push' as const;
+export const PULL = 'pull' as const;
 
 /**
  * `nsync multi` (PHP `sync_multi.php`): the local pass, then for every remote and every table
@@ -73,14 +73,7 @@ export async function syncMulti(config: NsyncConfig, options: MultiOptions): Pro
       await adapter.close();
     }
   }
-  const result: RunResult = {
-    ok: results.every((r) => r.ok),
-    dryRun,
-    tables: results,
-    durationMs: Date.now() - started,
-  };
-  options.reporter.event({ type: 'run-end', result });
-  return result;
+  return endRun(results, dryRun, started, options.reporter);
 }
 
 /** Every table with one remote, in config order; a remote that cannot be reached fails each of its tables. */
@@ -92,7 +85,7 @@ async function exchangeRemote(
   dryRun: boolean,
   reporter: Reporter,
 ): Promise<TableResult[]> {
-  const directions = remote.syncMode === 'bidirectional' ? [PULL, PUSH] : [remote.syncMode];
+  const directions = directionsOf(remote);
   let peer: HttpPeer | NunezPeer;
   try {
     peer =
@@ -150,6 +143,11 @@ async function exchangeRemote(
     await peer.close();
   }
   return results;
+}
+
+/** The directions of a remote's exchange, in the order they run: bidirectional pulls first. */
+export function directionsOf(remote: RemoteConfig): ('pull' | 'push')[] {
+  return remote.syncMode === 'bidirectional' ? [PULL, PUSH] : [remote.syncMode];
 }
 
 function arrow(direction: string, remote: RemoteConfig): string {

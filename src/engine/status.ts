@@ -7,7 +7,7 @@ import { selectTables } from './localPass.js';
 import { LocalPeer } from './localPeer.js';
 import { NunezPeer } from './nunezPeer.js';
 import { remoteStatus as answeredStatus } from './remoteClient.js';
-import { PULL, PUSH, selectRemotes } from './multi.js';
+import { directionsOf, PUSH, selectRemotes } from './multi.js';
 
 export interface DirectionStatus {
   direction: 'pull' | 'push';
@@ -106,18 +106,15 @@ async function remoteStatus(
         `remote ${remote.name}: its clock is ${(clockOffsetMs / 1000).toFixed(1)} s off this host's; last-write-wins depends on clocks (use NTP)`,
       );
     }
-    const directions = remote.syncMode === 'bidirectional' ? [PULL, PUSH] : [remote.syncMode];
-    const report: RemoteStatus = {
+    return {
       ...base,
       reachable: true,
       authorised: true,
       environment: peer.info.environment,
       version: peer.info.version,
       clockOffsetMs,
+      tables: await tableStatuses(remote, tables, master, peer),
     };
-    for (const table of tables)
-      report.tables.push(await tableStatus(remote, table, master, peer, directions));
-    return report;
   } finally {
     await peer.close();
   }
@@ -145,14 +142,22 @@ async function nunezStatus(
     };
   }
   try {
-    const directions = remote.syncMode === 'bidirectional' ? [PULL, PUSH] : [remote.syncMode];
-    const report: RemoteStatus = { ...base, reachable: true, authorised: true, version: 'NunezReplication' };
-    for (const table of tables)
-      report.tables.push(await tableStatus(remote, table, master, peer, directions));
-    return report;
+    const found = await tableStatuses(remote, tables, master, peer);
+    return { ...base, reachable: true, authorised: true, version: 'NunezReplication', tables: found };
   } finally {
     await peer.close();
   }
+}
+
+async function tableStatuses(
+  remote: RemoteConfig,
+  tables: TableConfig[],
+  master: LocalPeer,
+  peer: HttpPeer | NunezPeer,
+): Promise<TableStatus[]> {
+  const out: TableStatus[] = [];
+  for (const table of tables) out.push(await tableStatus(remote, table, master, peer));
+  return out;
 }
 
 async function tableStatus(
@@ -160,12 +165,11 @@ async function tableStatus(
   table: TableConfig,
   master: LocalPeer,
   peer: HttpPeer | NunezPeer,
-  directions: string[],
 ): Promise<TableStatus> {
   const staleBefore = Date.now() - remote.staleAfterMinutes * 60_000;
   const result: TableStatus = { table: table.name, directions: [], conflicts: 0 };
   try {
-    for (const direction of directions as ('pull' | 'push')[]) {
+    for (const direction of directionsOf(remote)) {
       const cursor = await master.cursorRow(remote.name, table.name, direction);
       const pending =
         direction === PUSH

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { ApplyCounts } from '../index.js';
 
 /** `GET /metrics`, in Prometheus text format. */
 export class ServerMetrics {
@@ -39,17 +40,7 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'nsync_' });
   }
 
-  applied(
-    table: string,
-    counts: {
-      inserted: number;
-      updated: number;
-      deleted: number;
-      skippedOlder: number;
-      unchanged: number;
-      conflicts: number;
-    },
-  ): void {
+  applied(table: string, counts: ApplyCounts): void {
     const outcomes = {
       inserted: counts.inserted,
       updated: counts.updated,

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Dialect } from '../../src/core/types.js';
 import { BIN } from './cli.js';
 import { createTestDatabase, ITEMS_DDL, type TestDatabase } from './databases.js';
-import { startServe, within, type ServeProcess } from './serveProcess.js';
+import { killAll, startServe, within, type ServeProcess } from './serveProcess.js';
 
 /**
  * Whole nsync environments for end-to-end tests: a master and a slave database of one dialect
@@ -128,23 +128,8 @@ export function runCli(
 }
 
 /** SIGKILLs every `nsync` command this helper started that still runs (for afterAll). */
-export async function killAllCli(): Promise<void> {
-  const left = [...running];
-  await Promise.all(
-    left.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(resolve, 5_000);
-          child.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  for (const child of left) running.delete(child);
+export function killAllCli(): Promise<void> {
+  return killAll(running);
 }
 
 export interface RemoteSpec {

@@ -133,8 +133,13 @@ export async function startServe(
 }
 
 /** Kills every `nsync serve` this helper started that is still running (for afterAll). */
-export async function killAllServe(): Promise<void> {
-  const left = [...running];
+export function killAllServe(): Promise<void> {
+  return killAll(running);
+}
+
+/** SIGKILLs every child in `children` still running and forgets them; waits at most 5 s for each. */
+export async function killAll(children: Set<ChildProcess>): Promise<void> {
+  const left = [...children];
   await Promise.all(
     left.map(
       (child) =>
@@ -149,5 +154,5 @@ export async function killAllServe(): Promise<void> {
         }),
     ),
   );
-  for (const child of left) running.delete(child);
+  for (const child of left) children.delete(child);
 }

@@ -7,6 +7,13 @@ const NAME = { type: 'string', minLength: 1, maxLength: 128 } as const;
 /** Environment ids (and `env/slave`); never spliced into SQL, only bound. */
 const PEER_ID = { type: 'string', pattern: '^[A-Za-z0-9_.:/-]{1,128}$' } as const;
 const KEY = { type: 'array', minItems: 1, maxItems: 16 } as const;
+/** A cursor as handed out by /v1/pull, or null for the start. */
+const CURSOR = { type: ['string', 'null'], maxLength: 8192 } as const;
+
+/** A JSON body of exactly these properties, the first ones required. */
+function body(required: string[], properties: Record<string, unknown>) {
+  return { body: { type: 'object', required, additionalProperties: false, properties } };
+}
 
 const MAX_PULL = 50_000;
 const MAX_PUSH = 100_000;
@@ -30,19 +37,12 @@ export function v1Routes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: { table: string; cursor: string | null; limit?: number; requester: string } }>(
     '/v1/pull',
     {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['table', 'cursor', 'requester'],
-          additionalProperties: false,
-          properties: {
-            table: NAME,
-            cursor: { type: ['string', 'null'], maxLength: 8192 },
-            limit: { type: 'integer', minimum: 1, maximum: MAX_PULL },
-            requester: PEER_ID,
-          },
-        },
-      },
+      schema: body(['table', 'cursor', 'requester'], {
+        table: NAME,
+        cursor: CURSOR,
+        limit: { type: 'integer', minimum: 1, maximum: MAX_PULL },
+        requester: PEER_ID,
+      }),
     },
     async (request, reply) => {
       const { table, cursor, requester } = request.body;
@@ -62,18 +62,7 @@ export function v1Routes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: { table: string; cursor: string | null; requester: string } }>(
     '/v1/pending',
     {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['table', 'cursor', 'requester'],
-          additionalProperties: false,
-          properties: {
-            table: NAME,
-            cursor: { type: ['string', 'null'], maxLength: 8192 },
-            requester: PEER_ID,
-          },
-        },
-      },
+      schema: body(['table', 'cursor', 'requester'], { table: NAME, cursor: CURSOR, requester: PEER_ID }),
     },
     async (request) => {
       const { table, cursor, requester } = request.body;
@@ -84,14 +73,7 @@ export function v1Routes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: { table: string; origin: string } }>(
     '/v1/snapshot',
     {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['table', 'origin'],
-          additionalProperties: false,
-          properties: { table: NAME, origin: PEER_ID },
-        },
-      },
+      schema: body(['table', 'origin'], { table: NAME, origin: PEER_ID }),
     },
     async (request) => {
       notSelf(request.body.origin, 'origin');
@@ -102,22 +84,15 @@ export function v1Routes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: PushRequest }>(
     '/v1/push',
     {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['table', 'origin', 'batchId', 'changes'],
-          additionalProperties: false,
-          properties: {
-            table: NAME,
-            origin: PEER_ID,
-            batchId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
-            changes: { type: 'array', maxItems: MAX_PUSH },
-            fresh: { type: 'boolean' },
-            dryRun: { type: 'boolean' },
-            digits: { type: 'integer', minimum: 0, maximum: 6 },
-          },
-        },
-      },
+      schema: body(['table', 'origin', 'batchId', 'changes'], {
+        table: NAME,
+        origin: PEER_ID,
+        batchId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
+        changes: { type: 'array', maxItems: MAX_PUSH },
+        fresh: { type: 'boolean' },
+        dryRun: { type: 'boolean' },
+        digits: { type: 'integer', minimum: 0, maximum: 6 },
+      }),
     },
     async (request) => {
       const body = request.body;
@@ -134,30 +109,23 @@ export function v1Routes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: { table: string; ranges: KeyRange[] } }>(
     '/v1/checksum',
     {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['table', 'ranges'],
-          additionalProperties: false,
-          properties: {
-            table: NAME,
-            ranges: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 1_000,
-              items: {
-                type: 'object',
-                required: ['after', 'upTo'],
-                additionalProperties: false,
-                properties: {
-                  after: { ...KEY, type: ['array', 'null'] },
-                  upTo: { ...KEY, type: ['array', 'null'] },
-                },
-              },
+      schema: body(['table', 'ranges'], {
+        table: NAME,
+        ranges: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 1_000,
+          items: {
+            type: 'object',
+            required: ['after', 'upTo'],
+            additionalProperties: false,
+            properties: {
+              after: { ...KEY, type: ['array', 'null'] },
+              upTo: { ...KEY, type: ['array', 'null'] },
             },
           },
         },
-      },
+      }),
     },
     async (request) => ({ ranges: await endpoint.checksum(request.body.table, request.body.ranges) }),
   );
