@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'CURSOR_EXPIRED'
   /** A request's content is wrong (a server answers 400). */
   | 'INPUT'
+  /** A cursor the server did not issue, or altered (400): the reader must start a new snapshot. */
+  | 'CURSOR_INVALID'
   /** A batch id already applied with other content (a server answers 409). */
   | 'BATCH_MISMATCH'
   /** A remote refused this environment's API key. */

@@ -19,7 +19,7 @@ export function unsealCursor(key: Buffer, sealed: string): string {
   const expected = Buffer.from(mac(key, cursor), 'utf8');
   if (dot <= 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new NsyncError(
-      'INPUT',
+      'CURSOR_INVALID',
       'cursor was altered or was issued by another server: start over without a cursor',
     );
   }

@@ -50,6 +50,8 @@ export class RemoteFailure extends Error {
     message: string,
     readonly transient: boolean,
     readonly status?: number,
+    /** nsync's error code, when the remote gave one. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -224,14 +226,13 @@ export class RemoteClient {
       }
     }
     if (response.statusCode >= 400) {
-      const said =
-        typeof parsed === 'object' && parsed !== null && 'error' in parsed
-          ? String((parsed as { error: unknown }).error)
-          : text.slice(0, 200);
+      const answer = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+      const said = 'error' in answer ? String(answer.error) : text.slice(0, 200);
       throw new RemoteFailure(
         `answered ${response.statusCode}${said ? `: ${said}` : ''}`,
         TRANSIENT_STATUS.has(response.statusCode),
         response.statusCode,
+        typeof answer.code === 'string' ? answer.code : undefined,
       );
     }
     return parsed;
@@ -244,7 +245,10 @@ export class RemoteClient {
     const cause = { cause: error };
     if (status === 401)
       return new NsyncError('AUTH', `${this.label} refused the API key (401 Unauthorized)`, cause);
-    if (status === 410) return new NsyncError('CURSOR_EXPIRED', message, cause);
+    // Older than the remote's retention, or not one it issued (its database was replaced):
+    // either way the reader starts a new snapshot.
+    const cursorGone = status === 410 || (error instanceof RemoteFailure && error.code === 'CURSOR_INVALID');
+    if (cursorGone) return new NsyncError('CURSOR_EXPIRED', message, cause);
     if (status === undefined || TRANSIENT_STATUS.has(status))
       return new NsyncError('CONNECT', message, cause);
     return new NsyncError('REMOTE', message, cause);

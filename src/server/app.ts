@@ -118,7 +118,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
         message,
       });
     }
-    return reply.code(failure.status).send({ error: message });
+    // NunezReplication's routes answer exactly as its server did: `{"error": …}`.
+    const php = request.url.startsWith('/api/');
+    const code = failure.exposed && failure.code && !php ? { code: failure.code } : {};
+    return reply.code(failure.status).send({ error: message, ...code });
   });
 
   v1Routes(app, ctx);

@@ -3,6 +3,7 @@ import { NsyncError, type ErrorCode } from '../index.js';
 /** The one table from nsync's error codes to HTTP statuses (STYLE: one place maps them). */
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   INPUT: 400,
+  CURSOR_INVALID: 400,
   USAGE: 400,
   BATCH_MISMATCH: 409,
   CURSOR_EXPIRED: 410,
@@ -34,6 +35,8 @@ function megabytes(bytes: number): string {
 
 export interface HttpFailure {
   status: number;
+  /** nsync's error code, for clients of the nsync protocol (never on NunezReplication's routes). */
+  code?: ErrorCode;
   message: string;
   /** Whether the message may be shown as it is; otherwise the client gets a generic one. */
   exposed: boolean;
@@ -48,7 +51,7 @@ export function httpFailure(error: unknown, bodyLimit: number): HttpFailure {
   if (error instanceof NsyncError) {
     const status = STATUS[error.code];
     const exposed = status < 500 || error.code === 'TABLE' || error.code === 'SCHEMA';
-    return { status, message: error.message, exposed };
+    return { status, message: error.message, exposed, code: error.code };
   }
   const e = error as { statusCode?: number; code?: string; message?: string; validation?: unknown };
   const reworded = e.code ? FRAMEWORK[e.code] : undefined;

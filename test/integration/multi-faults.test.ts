@@ -480,3 +480,29 @@ describe('nsync multi (the binary): failures and exit codes', () => {
     expect(run.stderr).toMatch(/ECONNREFUSED|refused/);
   });
 });
+
+describe('nsync multi: a cursor the remote no longer accepts', () => {
+  it('takes a new snapshot when the remote did not issue its cursor (its database was replaced)', async () => {
+    const s = await setup();
+    expect(failures(await multi(s.config()))).toEqual([]);
+    // As if hq's database had been replaced: its cursor key is new, so it refuses the old cursor.
+    const stale = (await cursors(s.master))['items/pull'] as string;
+    const [body] = stale.split('.');
+    await s.master
+      .knex('nsync_cursors')
+      .where({ peer: REMOTE, direction: 'pull' })
+      .update({
+        position: `${body}.${'A'.repeat(43)}`,
+      });
+    await insertRows(s.server.db, 'items', [4]);
+    const warnings: string[] = [];
+    const again = await syncMulti(s.config(), {
+      local: false,
+      reporter: { event: (e) => (e.type === 'warning' ? warnings.push(e.message) : undefined) },
+    });
+    expect(failures(again)).toEqual([]);
+    expect(warnings.join('\n')).toMatch(/cursor.*new snapshot/);
+    expect(await ids(s.master)).toEqual([1, 2, 3, 4, 101, 102, 103]);
+    expect((await cursors(s.master))['items/pull']).not.toContain('A'.repeat(43));
+  });
+});

@@ -69,7 +69,7 @@ describe('unsealCursor refuses', () => {
 
   it('a cursor sealed under another key, as INPUT naming the cursor', () => {
     const error = refusal(KEY, sealCursor(OTHER_KEY, cursor));
-    expect(error.code).toBe('INPUT');
+    expect(error.code).toBe('CURSOR_INVALID');
     expect(error.message).toMatch(/cursor/);
   });
 
@@ -79,7 +79,7 @@ describe('unsealCursor refuses', () => {
       for (const altered of substitutions(sealed, i, BASE64URL)) {
         tried++;
         const error = refusal(KEY, altered);
-        expect(error.code).toBe('INPUT');
+        expect(error.code).toBe('CURSOR_INVALID');
         expect(error.message).toMatch(/cursor/);
       }
     }
@@ -95,7 +95,7 @@ describe('unsealCursor refuses', () => {
           accepted.push(`position ${i - dot - 1}: ${sealed[i]} -> ${altered[i]}`);
         } catch (error) {
           expect(error).toBeInstanceOf(NsyncError);
-          expect((error as NsyncError).code).toBe('INPUT');
+          expect((error as NsyncError).code).toBe('CURSOR_INVALID');
         }
       }
     }
@@ -109,7 +109,7 @@ describe('unsealCursor refuses', () => {
       const at = good.lastIndexOf('.');
       const altered = `${good.slice(0, at)}${good.slice(at).replace(/-/g, '+').replace(/_/g, '/')}`;
       expect(altered).not.toBe(good);
-      expect(refusal(KEY, altered).code).toBe('INPUT');
+      expect(refusal(KEY, altered).code).toBe('CURSOR_INVALID');
     }
   });
 
@@ -128,12 +128,12 @@ describe('unsealCursor refuses', () => {
     ['the sealed text twice', `${sealed}.${sealed}`],
   ])('%s', (_name, text) => {
     const error = refusal(KEY, text);
-    expect(error.code).toBe('INPUT');
+    expect(error.code).toBe('CURSOR_INVALID');
     expect(error.message).toMatch(/cursor/);
   });
 
   it('an empty cursor even when sealed', () => {
     // A server never issues an empty cursor, so `.<mac>` is refused even with a valid mac.
-    expect(refusal(KEY, sealCursor(KEY, '')).code).toBe('INPUT');
+    expect(refusal(KEY, sealCursor(KEY, '')).code).toBe('CURSOR_INVALID');
   });
 });

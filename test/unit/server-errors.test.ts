@@ -10,6 +10,7 @@ describe('httpFailure: NsyncError codes', () => {
   /** Every code, so a new one cannot go unmapped: `Record` makes the compiler ask for it. */
   const EXPECTED: Record<ErrorCode, [status: number, exposed: boolean]> = {
     INPUT: [400, true],
+    CURSOR_INVALID: [400, true],
     USAGE: [400, true],
     BATCH_MISMATCH: [409, true],
     CURSOR_EXPIRED: [410, true],
@@ -27,7 +28,7 @@ describe('httpFailure: NsyncError codes', () => {
     '%s → %j',
     (code, [status, exposed]) => {
       const message = `something about ${code}`;
-      expect(httpFailure(new NsyncError(code, message), LIMIT)).toEqual({ status, message, exposed });
+      expect(httpFailure(new NsyncError(code, message), LIMIT)).toEqual({ status, message, exposed, code });
     },
   );
 
