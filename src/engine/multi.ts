@@ -4,10 +4,10 @@ import { emptyCounts } from '../core/types.js';
 import { endRun, type Reporter, type RunResult, type TableResult } from './events.js';
 import { connect, requireInstalled } from './environment.js';
 import { exchangeTable } from './exchange.js';
-import { HttpPeer } from './httpPeer.js';
+import type { HttpPeer } from './httpPeer.js';
 import { selectTables, syncLocal } from './localPass.js';
 import { LocalPeer } from './localPeer.js';
-import { NunezPeer } from './nunezPeer.js';
+import type { NunezPeer } from './nunezPeer.js';
 import { purgeTombstones } from './retention.js';
 
 export interface MultiOptions {
@@ -88,10 +88,7 @@ async function exchangeRemote(
   const directions = directionsOf(remote);
   let peer: HttpPeer | NunezPeer;
   try {
-    peer =
-      remote.protocol === 'nunez'
-        ? new NunezPeer(remote, master)
-        : await HttpPeer.connect(remote, config.environment);
+    peer = await openRemote(remote, config.environment, master);
   } catch (error) {
     const cause = messageOf(error);
     return tables.flatMap((table) =>
@@ -131,7 +128,7 @@ async function exchangeRemote(
           }),
         );
       }
-      const unsent = peer instanceof NunezPeer ? (peer.unsentDeletes.get(table.name) ?? 0) : 0;
+      const unsent = 'unsentDeletes' in peer ? (peer.unsentDeletes.get(table.name) ?? 0) : 0;
       if (unsent > 0) {
         reporter.event({
           type: 'warning',
@@ -143,6 +140,25 @@ async function exchangeRemote(
     await peer.close();
   }
   return results;
+}
+
+/**
+ * The peer for a remote: its `nsync serve` (after reading its `/v1/info`), or a NunezReplication
+ * server. The HTTP client is loaded only here, so a run without remotes never loads it.
+ */
+export async function openRemote(
+  remote: RemoteConfig,
+  self: string,
+  master: LocalPeer,
+  options: { retries?: number } = {},
+): Promise<HttpPeer | NunezPeer> {
+  const settings = { ...remote, ...options };
+  if (remote.protocol === 'nunez') {
+    const { NunezPeer } = await import('./nunezPeer.js');
+    return new NunezPeer(settings, master);
+  }
+  const { HttpPeer } = await import('./httpPeer.js');
+  return HttpPeer.connect(settings, self);
 }
 
 /** The directions of a remote's exchange, in the order they run: bidirectional pulls first. */

@@ -2,12 +2,11 @@ import type { NsyncConfig, RemoteConfig, TableConfig } from '../config/types.js'
 import { messageOf, NsyncError } from '../core/errors.js';
 import { canonicalTimestamp } from '../core/timestamp.js';
 import { connect, requireInstalled } from './environment.js';
-import { HttpPeer } from './httpPeer.js';
+import type { HttpPeer } from './httpPeer.js';
 import { selectTables } from './localPass.js';
 import { LocalPeer } from './localPeer.js';
-import { NunezPeer } from './nunezPeer.js';
-import { remoteStatus as answeredStatus } from './remoteClient.js';
-import { directionsOf, PUSH, selectRemotes } from './multi.js';
+import type { NunezPeer } from './nunezPeer.js';
+import { directionsOf, openRemote, PUSH, selectRemotes } from './multi.js';
 
 export interface DirectionStatus {
   direction: 'pull' | 'push';
@@ -90,7 +89,7 @@ async function remoteStatus(
   let peer: HttpPeer;
   const asked = Date.now();
   try {
-    peer = await HttpPeer.connect(remote, config.environment, { retries: 1 });
+    peer = (await openRemote(remote, config.environment, master, { retries: 1 })) as HttpPeer;
   } catch (error) {
     const refused = error instanceof NsyncError && error.code === 'AUTH';
     const reachable = refused || (error instanceof NsyncError && error.code === 'REMOTE');
@@ -127,7 +126,8 @@ async function nunezStatus(
   tables: TableConfig[],
 ): Promise<RemoteStatus> {
   const base = { name: remote.name, url: remote.url, tables: [] as TableStatus[] };
-  const peer = new NunezPeer({ ...remote, retries: 1 }, master);
+  const peer = (await openRemote(remote, '', master, { retries: 1 })) as NunezPeer;
+  const { remoteStatus: answeredStatus } = await import('./remoteClient.js');
   try {
     const first = tables[0];
     if (first) await peer.probe(first);
@@ -174,7 +174,7 @@ async function tableStatus(
       const pending =
         direction === PUSH
           ? await master.pending(table, cursor?.position ?? null, peer.id)
-          : peer instanceof HttpPeer
+          : 'info' in peer
             ? await peer.pending(table, cursor?.position ?? null)
             : null;
       const lastExchange = cursor ? cursor.updatedAt : null;
