@@ -92,8 +92,9 @@ export async function exchangeTable(x: Exchange): Promise<TableResult> {
       }
       cursor = page.cursor;
     }
-    // Stored again even when nothing moved: its time is the last successful exchange (`nsync status`).
-    if (!x.dryRun && cursor !== null) {
+    // With a remote, stored again even when nothing moved: its time is the last successful
+    // exchange that `nsync status` shows. The local pass has no such reader: no extra commit.
+    if (x.remote !== undefined && !x.dryRun && cursor !== null) {
       await x.cursorHome.writeCursor(x.table.name, { ...x.cursorKey, value: cursor });
     }
     if (x.afterwards) await x.afterwards(counts);
