@@ -790,12 +790,10 @@ describe.each(DIALECTS)('nsync serve /v1 on %s', (dialect) => {
 });
 
 describe('/v1/checksum across dialects', () => {
-  (DIALECTS.length > 1 ? it : it.skip)(
-    'gives the same hash for the same logical rows on every dialect',
-    () => {
-      expect([...crossDialect.keys()].sort()).toEqual([...DIALECTS].sort());
-      const hashes = new Set([...crossDialect.values()].map((v) => `${v.count}:${v.hash}`));
-      expect(hashes.size).toBe(1);
-    },
-  );
+  // With one dialect (NSYNC_TEST_DIALECTS) there is only one hash to agree; CI runs all three.
+  it('gives the same hash for the same logical rows on every dialect tested', () => {
+    expect([...crossDialect.keys()].sort()).toEqual([...DIALECTS].sort());
+    const hashes = new Set([...crossDialect.values()].map((v) => `${v.count}:${v.hash}`));
+    expect(hashes.size).toBe(1);
+  });
 });
