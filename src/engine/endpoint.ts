@@ -19,10 +19,10 @@ import { VERSION } from '../version.js';
 import { connect, requireInstalled } from './environment.js';
 import { batchDigest, findBatch, purgeBatches, recordBatch } from './ledger.js';
 import { LocalPeer } from './localPeer.js';
-import { readPage } from './localRows.js';
+import { pagesInKeyOrder } from './localRows.js';
 import type { PullPage } from './peer.js';
 import { timestampDigits } from './shape.js';
-import { decodeChanges, decodePhpRows } from './wire.js';
+import { decodeChanges, decodePhpRows, readKey } from './wire.js';
 
 /** nsync's HTTP protocol version; a client refuses a server with another. */
 export const PROTOCOL_VERSION = 1;
@@ -240,12 +240,7 @@ export class Endpoint {
   async *rows(name: string, since: string | null): AsyncGenerator<CanonicalRow[]> {
     const table = this.table(name);
     const shape = await this.shapeOf(table);
-    let after: CanonicalValue[] | null = null;
-    for (;;) {
-      const page = await readPage(this.peer.adapter, shape, after, table.batchSize);
-      if (page.length === 0) return;
-      const last = page.at(-1) as CanonicalRow;
-      after = shape.primaryKey.map((k) => last[k] ?? null);
+    for await (const page of pagesInKeyOrder(this.peer.adapter, shape, table.batchSize)) {
       const wanted =
         since === null
           ? page
@@ -254,7 +249,6 @@ export class Endpoint {
               return typeof at === 'string' && compareTimestamps(at, since, 6) > 0;
             });
       if (wanted.length > 0) yield wanted;
-      if (page.length < table.batchSize) return;
     }
   }
 
@@ -313,23 +307,14 @@ export class Endpoint {
     const table = this.table(name);
     const shape = await this.shapeOf(table);
     const out: RangeChecksum[] = [];
-    for (const range of ranges) {
-      const bounds = decodeChanges(table, shape, [
-        ...(range.after ? [{ op: 'delete', key: range.after, at: EPOCH }] : []),
-        ...(range.upTo ? [{ op: 'delete', key: range.upTo, at: EPOCH }] : []),
-      ]).map((c) => c.key);
-      const after = range.after ? (bounds[0] ?? null) : null;
-      const upTo = range.upTo ? (bounds.at(-1) ?? null) : null;
+    for (const [i, range] of ranges.entries()) {
+      const after = range.after ? readKey(shape, range.after, `ranges[${i}].after`) : null;
+      const upTo = range.upTo ? readKey(shape, range.upTo, `ranges[${i}].upTo`) : null;
       const hash = createHash('sha256');
       let count = 0;
-      let from = after;
-      for (;;) {
-        const page = await readPage(this.peer.adapter, shape, from, CHECKSUM_PAGE, upTo);
+      for await (const page of pagesInKeyOrder(this.peer.adapter, shape, CHECKSUM_PAGE, after, upTo)) {
         for (const row of page) hash.update(rowHash(row));
         count += page.length;
-        if (page.length < CHECKSUM_PAGE) break;
-        const last = page.at(-1) as CanonicalRow;
-        from = shape.primaryKey.map((k) => last[k] ?? null);
       }
       out.push({ after, upTo, count, hash: hash.digest('hex') });
     }
@@ -436,8 +421,6 @@ export class Endpoint {
 
 /** The origin recorded for rows a NunezReplication PHP client pushes (it sends no environment id). */
 export const PHP_ORIGIN = 'nunez-client';
-
-const EPOCH = '1970-01-01T00:00:00Z';
 
 /** The PHP wire format carries whole seconds (`YYYY-MM-DD HH:MM:SS`): its times compare at that precision. */
 const PHP_DIGITS = 0;

@@ -70,6 +70,23 @@ export async function readPage(
   return rows.map((r) => canonicalRow(adapter, shape, r));
 }
 
+/** Every row after `after` (up to `upTo`) in key order, `size` rows a page: memory holds one page. */
+export async function* pagesInKeyOrder(
+  adapter: Adapter,
+  shape: TableShape,
+  size: number,
+  after: CanonicalValue[] | null = null,
+  upTo: CanonicalValue[] | null = null,
+): AsyncGenerator<CanonicalRow[]> {
+  let from = after;
+  for (;;) {
+    const page = await readPage(adapter, shape, from, size, upTo);
+    if (page.length > 0) yield page;
+    if (page.length < size) return;
+    from = keyOf(shape, page.at(-1) as CanonicalRow);
+  }
+}
+
 /** The rows that exist for these keys, optionally locked for the rest of the transaction. */
 export async function rowsByKeys(
   adapter: Adapter,

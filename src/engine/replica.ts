@@ -1,7 +1,7 @@
 import type { TableConfig } from '../config/types.js';
 import { keyId } from '../core/canonical.js';
 import { addCounts, type ApplyCounts, type Change } from '../core/types.js';
-import { deleteKeys, keyOf, readPage, rowsByKeys, upsertOf } from './localRows.js';
+import { deleteKeys, keyOf, pagesInKeyOrder, rowsByKeys, upsertOf } from './localRows.js';
 import type { LocalPeer } from './localPeer.js';
 
 /**
@@ -16,11 +16,8 @@ export async function reconcileReplica(
 ): Promise<number> {
   const shape = await slave.shape(table);
   const masterShape = await master.shape(table);
-  let after = null;
   let deleted = 0;
-  for (;;) {
-    const page = await readPage(slave.adapter, shape, after, table.batchSize);
-    if (page.length === 0) break;
+  for await (const page of pagesInKeyOrder(slave.adapter, shape, table.batchSize)) {
     const keys = page.map((row) => keyOf(shape, row));
     const present = new Set(
       (await rowsByKeys(master.adapter, master.adapter.db, masterShape, keys, false)).map((r) =>
@@ -36,8 +33,6 @@ export async function reconcileReplica(
       });
     }
     deleted += gone.length;
-    after = keys.at(-1) ?? null;
-    if (page.length < table.batchSize) break;
   }
   return deleted;
 }

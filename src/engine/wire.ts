@@ -85,7 +85,8 @@ function readRow(shape: TableShape, raw: unknown, where: string, read: ValueRead
   return row;
 }
 
-function readKey(shape: TableShape, raw: unknown, where: string): CanonicalValue[] {
+/** A key (values in primary-key order, canonical), checked for the key's columns; `where` names it in errors. */
+export function readKey(shape: TableShape, raw: unknown, where: string): CanonicalValue[] {
   if (!Array.isArray(raw) || raw.length !== shape.primaryKey.length)
     fail(
       where,
