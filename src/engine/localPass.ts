@@ -16,15 +16,23 @@ export interface SyncOptions {
 
 /** Only the tables named (all when none), failing on a name the config does not have. */
 export function selectTables(config: NsyncConfig, names?: string[]): TableConfig[] {
-  if (!names || names.length === 0) return config.tables;
-  const unknown = names.filter((n) => !config.tables.some((t) => t.name === n));
+  return selectNamed(config.tables, names, 'table', 'the config');
+}
+
+/** The items with these names (all when none), in config order; an unknown name is a usage error. */
+export function selectNamed<T extends { name: string }>(
+  items: T[],
+  names: string[] | undefined,
+  what: string,
+  holder: string,
+): T[] {
+  if (!names || names.length === 0) return items;
+  const unknown = names.filter((n) => !items.some((i) => i.name === n));
   if (unknown.length > 0) {
-    throw new NsyncError(
-      'USAGE',
-      `unknown table ${unknown.join(', ')}: the config has ${config.tables.map((t) => t.name).join(', ')}`,
-    );
+    const known = items.map((i) => i.name).join(', ') || 'none';
+    throw new NsyncError('USAGE', `unknown ${what} ${unknown.join(', ')}: ${holder} has ${known}`);
   }
-  return config.tables.filter((t) => names.includes(t.name));
+  return items.filter((i) => names.includes(i.name));
 }
 
 /**

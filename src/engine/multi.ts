@@ -1,11 +1,11 @@
 import type { NsyncConfig, RemoteConfig, TableConfig } from '../config/types.js';
-import { messageOf, NsyncError } from '../core/errors.js';
+import { messageOf } from '../core/errors.js';
 import { emptyCounts } from '../core/types.js';
 import { endRun, type Reporter, type RunResult, type TableResult } from './events.js';
 import { connect, requireInstalled } from './environment.js';
 import { exchangeTable } from './exchange.js';
 import type { HttpPeer } from './httpPeer.js';
-import { selectTables, syncLocal } from './localPass.js';
+import { selectNamed, selectTables, syncLocal } from './localPass.js';
 import { LocalPeer } from './localPeer.js';
 import type { NunezPeer } from './nunezPeer.js';
 import { purgeTombstones } from './retention.js';
@@ -22,13 +22,7 @@ export interface MultiOptions {
 
 /** Remotes named (all when none), failing on a name the config does not have. */
 export function selectRemotes(config: NsyncConfig, names?: string[]): RemoteConfig[] {
-  if (!names || names.length === 0) return config.remotes;
-  const unknown = names.filter((n) => !config.remotes.some((r) => r.name === n));
-  if (unknown.length > 0) {
-    const known = config.remotes.map((r) => r.name).join(', ') || 'none';
-    throw new NsyncError('USAGE', `unknown remote ${unknown.join(', ')}: remoteEnvironments has ${known}`);
-  }
-  return config.remotes.filter((r) => names.includes(r.name));
+  return selectNamed(config.remotes, names, 'remote', 'remoteEnvironments');
 }
 
 /** Cursor direction names, as stored in nsync_cursors with the remote's name as the peer. */

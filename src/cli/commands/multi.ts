@@ -1,7 +1,6 @@
-import { loadConfig, syncMulti, withRunLock } from '../../index.js';
-import { exitCodeForRun } from '../exitCodes.js';
+import { syncMulti } from '../../index.js';
 import type { CliIo } from '../io.js';
-import { rendererFor } from '../render/createRenderer.js';
+import { runLocked } from './sync.js';
 
 export interface MultiFlags {
   env?: string[];
@@ -15,25 +14,14 @@ export interface MultiFlags {
 }
 
 /** `nsync multi [config]`: the local pass, then every remote (PHP `sync_multi.php`), under the config's run lock. */
-export async function multiCommand(
-  configPath: string | undefined,
-  flags: MultiFlags,
-  io: CliIo,
-): Promise<number> {
-  const config = await loadConfig(configPath, { cwd: io.cwd, env: io.env });
-  const reporter = await rendererFor({ ...flags, stream: io.stdout, errors: io.stderr, isTTY: io.isTTY });
-  try {
-    const result = await withRunLock(config, () =>
-      syncMulti(config, {
-        envs: flags.env,
-        tables: flags.table,
-        local: flags.local !== false,
-        dryRun: flags.dryRun === true,
-        reporter,
-      }),
-    );
-    return exitCodeForRun(result);
-  } finally {
-    reporter.close();
-  }
+export function multiCommand(configPath: string | undefined, flags: MultiFlags, io: CliIo): Promise<number> {
+  return runLocked(configPath, flags, io, (config, reporter) =>
+    syncMulti(config, {
+      envs: flags.env,
+      tables: flags.table,
+      local: flags.local !== false,
+      dryRun: flags.dryRun === true,
+      reporter,
+    }),
+  );
 }
