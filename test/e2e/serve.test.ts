@@ -18,6 +18,7 @@ import {
   type LogLine,
   type ServeProcess,
 } from '../helpers/serveProcess.js';
+import { call, type CallResult } from '../helpers/server.js';
 import { makeTlsFiles, type TlsFiles } from '../helpers/tlsCerts.js';
 
 /**
@@ -130,31 +131,12 @@ const msgStarts = (prefix: string) => (line: LogLine) =>
 
 const indexOf = (logs: LogLine[], matches: (line: LogLine) => boolean) => logs.findIndex(matches);
 
-/** One request with undici; the body comes back as text and, when it parses, JSON. */
-async function callApi(
+/** One request with this file's key unless told otherwise (see `call`). */
+function callApi(
   url: string,
   options: { key?: string | null; dispatcher?: Agent; body?: unknown } = {},
-): Promise<{ status: number; json: unknown; text: string }> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const key = options.key === undefined ? KEY : options.key;
-  if (key !== null) headers['x-api-key'] = key;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await request(url, {
-    method: options.body === undefined ? 'GET' : 'POST',
-    headers,
-    headersTimeout: 15_000,
-    bodyTimeout: 15_000,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-  });
-  const text = await response.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.statusCode, json, text };
+): Promise<CallResult> {
+  return call(url, '', { ...options, key: options.key === undefined ? KEY : options.key });
 }
 
 /** An `items` change as nsync's protocol carries it (canonical encoding, DESIGN §5). */

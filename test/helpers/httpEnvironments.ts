@@ -7,7 +7,7 @@ import { Agent, request } from 'undici';
 import { buildConfig, install, silentReporter, type NsyncConfig } from '../../src/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { createTestDatabase, ITEMS_DDL, type TestDatabase } from './databases.js';
-import { serverConfig, TEST_KEY } from './server.js';
+import { jsonOrUndefined, serverConfig, TEST_KEY } from './server.js';
 
 /**
  * Environments that exchange over HTTP, for properties of `nsync multi` across several of
@@ -274,11 +274,5 @@ export async function redeliver(
   );
   const response = await request(`${env.server.url}/v1/push`, { method: 'POST', headers, body: push.body });
   const text = (await readAll(response.body)).toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.statusCode, json, text };
+  return { status: response.statusCode, json: jsonOrUndefined(text), text };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { request as httpRequest } from 'undici';
+import { request as httpRequest, type Dispatcher } from 'undici';
 import { buildConfig, install, silentReporter, type NsyncConfig } from '../../src/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import type { Dialect } from '../../src/core/types.js';
@@ -94,6 +94,8 @@ export interface CallOptions {
   key?: string | null;
   headers?: Record<string, string>;
   gzip?: boolean;
+  /** E.g. an undici Agent with TLS options. */
+  dispatcher?: Dispatcher;
 }
 
 export interface CallResult {
@@ -124,13 +126,17 @@ export async function call(base: string, path: string, options: CallOptions = {}
     method: options.method ?? (body === undefined ? 'GET' : 'POST'),
     headers,
     ...(body === undefined ? {} : { body }),
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
   const text = await response.body.text();
-  let json: unknown;
+  return { status: response.statusCode, headers: response.headers, text, json: jsonOrUndefined(text) };
+}
+
+/** The JSON in a response body, or undefined when it is not JSON. */
+export function jsonOrUndefined(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: response.statusCode, headers: response.headers, text, json };
 }
