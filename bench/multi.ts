@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TableResult } from '../src/index.js';
 import { runNsyncOk, writeConfigFile, type BenchConfig, type CliRun } from './cli.js';
-import { copyTable } from './copyBaseline.js';
+import { baselineCopy, checkpoint } from './copyBaseline.js';
 import { createDatabase, type BenchDatabase } from './databases.js';
 import { createItems } from './items.js';
 import { progress } from './report.js';
@@ -100,10 +100,6 @@ async function seed(db: BenchDatabase, table: string, from: number, to: number):
 async function vacuum(db: BenchDatabase, ...tables: string[]): Promise<void> {
   // Hint bits and statistics set before anything is timed, on both sides alike.
   for (const table of tables) await db.knex.raw(`VACUUM ANALYZE ${table}`);
-}
-
-async function checkpoint(...dbs: BenchDatabase[]): Promise<void> {
-  for (const db of dbs) await db.knex.raw('CHECKPOINT');
 }
 
 type Fingerprint = { n: number; h: string };
@@ -208,10 +204,7 @@ export async function runMulti(options: MultiBenchOptions): Promise<MultiFigures
     await vacuum(hq, ...every, HQ_ROWS);
 
     progress('multi: (1) COPY baseline store → hq');
-    await checkpoint(store, hq);
-    const pushCopy = await copyTable(store.url, hq.url, BIG);
-    if (pushCopy.rows !== rows) throw new Error(`COPY moved ${pushCopy.rows} rows, expected ${rows}`);
-    await hq.knex.raw(`TRUNCATE ${BIG}`);
+    const pushCopy = await baselineCopy(store, hq, BIG, rows);
 
     const batch = options.batchSize ? { batchSize: options.batchSize } : {};
     const hqConfig = envConfig('hq', hq, [...every, HQ_ROWS], batch);
@@ -262,10 +255,7 @@ export async function runMulti(options: MultiBenchOptions): Promise<MultiFigures
     ) => {
       progress(`multi: ${step} COPY baseline hq → ${label}`);
       await vacuum(hq, table);
-      await checkpoint(hq, into);
-      const copy = await copyTable(hq.url, into.url, table);
-      if (copy.rows !== rows) throw new Error(`COPY moved ${copy.rows} rows, expected ${rows}`);
-      await into.knex.raw(`TRUNCATE ${table}`);
+      const copy = await baselineCopy(hq, into, table, rows);
       await runNsyncOk(['install'], config);
       progress(`multi: ${step} nsync multi pull of ${rows} rows of ${table} into ${label}'s empty table`);
       await checkpoint(hq, into);

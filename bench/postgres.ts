@@ -1,6 +1,6 @@
 import { runNsyncOk, writeConfig, type CliRun } from './cli.js';
-import { copyTable } from './copyBaseline.js';
-import { withDatabases, type BenchDatabase } from './databases.js';
+import { baselineCopy, checkpoint } from './copyBaseline.js';
+import { withDatabases } from './databases.js';
 import { bytesPerRow, createItems, sameRows, seedItems, touchRows } from './items.js';
 import { progress } from './report.js';
 
@@ -31,11 +31,6 @@ export interface PostgresFigures {
   updateSame: boolean;
 }
 
-async function checkpoint(...dbs: BenchDatabase[]): Promise<void> {
-  // Start each timed step without the previous step's dirty pages still waiting to be written.
-  for (const db of dbs) await db.knex.raw('CHECKPOINT');
-}
-
 export function runPostgres(options: PostgresOptions): Promise<PostgresFigures> {
   const { rows, touched } = options;
   return withDatabases('postgres', ['pg_master', 'pg_slave'], async ([master, slave]) => {
@@ -46,10 +41,7 @@ export function runPostgres(options: PostgresOptions): Promise<PostgresFigures> 
     await seedItems(master, rows);
 
     progress('postgres: (a) COPY baseline');
-    await checkpoint(master, slave);
-    const copy = await copyTable(master.url, slave.url, 'items');
-    if (copy.rows !== rows) throw new Error(`COPY moved ${copy.rows} rows, expected ${rows}`);
-    await slave.knex.raw('TRUNCATE items');
+    const copy = await baselineCopy(master, slave, 'items', rows);
 
     const config = writeConfig(master.url, slave.url, options.batchSize);
     try {

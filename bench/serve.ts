@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { BIN, runNsyncOk, writeConfigFile, type BenchConfig } from './cli.js';
-import { copyTable } from './copyBaseline.js';
+import { baselineCopy, checkpoint } from './copyBaseline.js';
 import { withDatabases, type BenchDatabase } from './databases.js';
 import { createItems, sameRows, seedItems } from './items.js';
 import { progress } from './report.js';
@@ -437,10 +437,6 @@ function serveConfig(environment: string, db: BenchDatabase, tables: string[], b
   });
 }
 
-async function checkpoint(...dbs: BenchDatabase[]): Promise<void> {
-  for (const db of dbs) await db.knex.raw('CHECKPOINT');
-}
-
 async function countRows(db: BenchDatabase, table: string): Promise<number> {
   const result = (await db.knex.raw(`SELECT count(*)::int AS n FROM ${table}`)) as { rows: { n: number }[] };
   return Number(result.rows[0]?.n);
@@ -465,10 +461,7 @@ export function runServe(options: ServeOptions): Promise<ServeFigures> {
     await seedItems(a, rows);
 
     progress('serve: COPY baseline A → B');
-    await checkpoint(a, b);
-    const copy = await copyTable(a.url, b.url, 'items');
-    if (copy.rows !== rows) throw new Error(`COPY moved ${copy.rows} rows, expected ${rows}`);
-    await b.knex.raw('TRUNCATE items');
+    const copy = await baselineCopy(a, b, 'items', rows);
 
     const configs = [
       serveConfig('serve-a', a, ['items'], options.batchSize),
